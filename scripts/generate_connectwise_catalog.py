@@ -1,0 +1,263 @@
+"""Generate tap-connectwise's packaged stream catalog from the ConnectWise specs.
+
+Reads the derived ConnectWise Manage 2025.1 catalogs (list endpoints and models) from the
+reference folder (``../shared/specs/connectwise`` by default) and writes
+``tap-connectwise/tap_connectwise/catalog.json``, which the tap loads at run time. The tap never
+reads the reference folder itself; rerun this script when the specs change and commit the output.
+
+Usage: python scripts/generate_connectwise_catalog.py [--specs DIR] [--out FILE]
+
+What it decides, per list endpoint:
+- the stream name: the path in snake case without ``{params}``
+  (``/service/tickets/{parentId}/notes`` -> ``service_tickets_notes``);
+- the parent stream for nested endpoints: the list endpoint whose path is the prefix before the
+  last ``{param}``; nested endpoints without such a parent are left to custom streams and listed in
+  ``unreachable``;
+- the JSON schema: the item model with references kept as ``{"$ref": "Model"}`` (the tap inlines
+  them as nullable objects), every property nullable, ``_info`` an object of strings, custom-field values any JSON;
+- incremental replication (``lastUpdated``, lifted from ``_info``) for top-level endpoints whose
+  items carry ``_info``;
+- pagination: forward-only (``pageId``) where the endpoint takes ``pageId`` and its items have an
+  ``id``, except audit-trail endpoints, which the developer guide excludes; else page/Link.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "connectwise"
+DEFAULT_OUT = ROOT / "tap-connectwise" / "tap_connectwise" / "catalog.json"
+
+# Streams selected when the user gives no catalog: the entities PSA reporting is built on.
+DEFAULT_SELECTED = [
+    "company_companies",
+    "company_contacts",
+    "company_configurations",
+    "company_companies_sites",
+    "service_tickets",
+    "service_tickets_notes",
+    "service_boards",
+    "service_priorities",
+    "time_entries",
+    "project_projects",
+    "project_tickets",
+    "finance_agreements",
+    "finance_invoices",
+    "system_members",
+    "sales_opportunities",
+    "sales_activities",
+    "schedule_entries",
+    "expense_entries",
+    "procurement_purchaseorders",
+]
+
+SCALARS = {
+    "string": {"type": "string"},
+    "NullableString": {"type": "string"},
+    "int32": {"type": "integer"},
+    "int64": {"type": "integer"},
+    "NullableInt32": {"type": "integer"},
+    "NullableInt64": {"type": "integer"},
+    "float32": {"type": "number"},
+    "float64": {"type": "number"},
+    "NullableFloat32": {"type": "number"},
+    "NullableFloat64": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "NullableBool": {"type": "boolean"},
+    "time.Time": {"type": "string", "format": "date-time"},
+    "NullableTime": {"type": "string", "format": "date-time"},
+    "map[string]string": {"type": "object", "additionalProperties": {"type": "string"}},
+    "interface{}": {},
+    "map[string]interface{}": {},
+    "map[string]map[string]interface{}": {"type": "object"},
+}
+
+
+def snake(name: str) -> str:
+    """camelCase or PascalCase to snake_case."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return name.lower()
+
+
+def stream_name(path: str) -> str:
+    segments = path.strip("/").split("/")
+    name = "_".join(snake(p) for p in segments if not p.startswith("{"))
+    if segments[-1].startswith("{"):
+        # e.g. /procurement/products/{parentId}/components/{id}: a list keyed by its last param
+        name += "_by_" + snake(segments[-1].strip("{}"))
+    return name
+
+
+def nullable(schema: dict) -> dict:
+    """Allow null in a property schema (APIs omit or null almost every field)."""
+    if not schema:
+        return schema
+    if "$ref" in schema:
+        return schema  # the tap inlines references as nullable objects
+    out = dict(schema)
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    return out
+
+
+def go_type_schema(go_type: str, models: dict) -> dict:
+    """JSON schema for one Go type of the generated client."""
+    t = go_type.lstrip("*")
+    if t.startswith("[]"):
+        return {"type": "array", "items": go_type_schema(t[2:], models)}
+    if t.startswith("map[string]") and t not in SCALARS:
+        return {"type": "object"}
+    if t in SCALARS:
+        return dict(SCALARS[t])
+    if t in models:
+        return {"$ref": t}
+    # A model the generated client names but does not define: keep the JSON as it comes.
+    return {"type": "object"}
+
+
+def model_schema(name: str, models: dict) -> dict:
+    props = {}
+    for prop in models[name]["properties"]:
+        schema = go_type_schema(prop["goType"], models)
+        if prop["name"] == "customFields":
+            # Custom field values are any JSON (string, number, boolean, date): kept as JSON.
+            schema = {"type": "array", "items": {"type": "object"}}
+        props[prop["name"]] = nullable(schema)
+    return {"type": "object", "properties": props}
+
+
+def parent_path(path: str) -> str:
+    return re.sub(r"/\{[^}]+\}[^{]*$", "", path)
+
+
+def build(specs: Path) -> dict:
+    endpoints = json.loads((specs / "cw_manage_2025.1_list_endpoints.derived.json").read_text())
+    models = json.loads((specs / "cw_manage_2025.1_models.derived.json").read_text())["models"]
+    operations = json.loads((specs / "cw_manage_2025.1_operations.derived.json").read_text())
+
+    items = endpoints["listEndpoints"]
+    by_path = {e["path"]: e for e in items}
+    names: dict[str, str] = {}
+    streams = []
+    unreachable = []
+    served_by_list: dict[str, str] = {}
+    used_models: set[str] = set()
+
+    for entry in items:
+        path = entry["path"]
+        parent = None
+        if entry["pathParams"]:
+            parent_entry = by_path.get(parent_path(path))
+            if parent_entry is None:
+                unreachable.append(path)
+                continue
+            parent = stream_name(parent_entry["path"])
+        name = stream_name(path)
+        if name in names:
+            other = by_path[names[name]]
+            if parent is not None and other["itemSchema"] == entry["itemSchema"]:
+                # The same items are served by a list endpoint: no per-parent (N+1) requests.
+                served_by_list[path] = names[name]
+                continue
+            raise SystemExit(f"stream name {name!r} used by {names[name]} and {path}")
+        names[name] = path
+        model = entry["itemSchema"]
+        if model not in models:
+            # e.g. /system/reports/{reportName}/columns returns maps, not a model: custom stream
+            unreachable.append(path)
+            del names[name]
+            continue
+        fields = {p["name"] for p in models[model]["properties"]}
+        has_id = "id" in fields
+        has_info = "_info" in fields
+        forward_only = entry["supportsPageId"] and has_id and "audittrail" not in path.lower()
+        streams.append(
+            {
+                "name": name,
+                "path": path,
+                "model": model,
+                "module": entry["module"],
+                "parent": parent,
+                "path_params": entry["pathParams"],
+                "primary_keys": [*entry["pathParams"], "id"] if has_id else [],
+                "replication_key": "lastUpdated" if has_info and parent is None else None,
+                "forward_only": forward_only,
+                "selected_by_default": name in DEFAULT_SELECTED,
+            }
+        )
+        used_models.add(model)
+
+    missing = sorted(set(DEFAULT_SELECTED) - {s["name"] for s in streams})
+    if missing:
+        raise SystemExit(f"default streams not in the catalog: {missing}")
+
+    # Close the model set over references so the tap can inline every $ref.
+    schemas: dict[str, dict] = {}
+    pending = sorted(used_models)
+    while pending:
+        model = pending.pop()
+        if model in schemas:
+            continue
+        schemas[model] = model_schema(model, models)
+        pending.extend(sorted(set(_refs(schemas[model])) - set(schemas)))
+
+    # Single-record GETs and everything else, so custom streams can find a schema by template.
+    get_templates = {
+        op["path"]: op["returns"].lstrip("[]*")
+        for op in operations["operations"]
+        if op["method"] == "GET" and op["returns"] and op["returns"].lstrip("[]*") in models
+    }
+    for model in sorted(set(get_templates.values()) - set(schemas)):
+        pending.append(model)
+    while pending:
+        model = pending.pop()
+        if model in schemas:
+            continue
+        schemas[model] = model_schema(model, models)
+        pending.extend(sorted(set(_refs(schemas[model])) - set(schemas)))
+
+    return {
+        "generated_by": "scripts/generate_connectwise_catalog.py",
+        "source": "ConnectWise Manage API 2025.1 (derived list-endpoint, operation and model catalogs)",
+        "streams": streams,
+        "get_templates": dict(sorted(get_templates.items())),
+        "unreachable": unreachable,
+        "served_by_list": served_by_list,
+        "schemas": dict(sorted(schemas.items())),
+    }
+
+
+def _refs(schema: object):
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            yield schema["$ref"]
+        for value in schema.values():
+            yield from _refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _refs(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    catalog = build(args.specs)
+    args.out.write_text(json.dumps(catalog, indent=None, separators=(",", ":"), sort_keys=False) + "\n")
+    top = sum(1 for s in catalog["streams"] if s["parent"] is None)
+    print(
+        f"wrote {args.out.relative_to(ROOT)}: {len(catalog['streams'])} streams ({top} top-level, "
+        f"{len(catalog['streams']) - top} child), {len(catalog['schemas'])} schemas, "
+        f"{len(catalog['unreachable'])} nested endpoints without a parent list endpoint"
+    )
+
+
+if __name__ == "__main__":
+    main()
