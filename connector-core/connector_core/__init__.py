@@ -1,0 +1,69 @@
+"""Mechanisms shared by every connector of the suite.
+
+* :mod:`connector_core.retry` - retry policy (Retry-After, 429/5xx, network
+  errors) and the singer-sdk ``RESTStream`` mixin that applies it;
+* :mod:`connector_core.ratelimit` - proactive rate limiter fed by the published
+  budget and by the vendor's remaining/reset headers;
+* :mod:`connector_core.redaction` - secret masking for logs, errors and crashes;
+* :mod:`connector_core.params` - request parameters and URL path templates.
+"""
+
+from __future__ import annotations
+
+from connector_core.params import (
+    InvalidRequestParamsError,
+    MissingPathParameterError,
+    RequestParams,
+    UnknownPathParameterError,
+    render_path,
+    template_params,
+)
+from connector_core.ratelimit import HeaderReader, RateLimiter, make_header_reader
+from connector_core.redaction import (
+    MASK,
+    REDACTOR,
+    RedactingFilter,
+    SecretRedactor,
+    install_log_redaction,
+    redact,
+    redact_exception,
+    register_config_secrets,
+)
+from connector_core.retry import (
+    RETRIABLE_EXCEPTIONS,
+    ResilientRESTStreamMixin,
+    RetriableHTTPError,
+    RetriesExhaustedError,
+    RetryPolicy,
+    default_vendor_error,
+    describe_request,
+    parse_retry_after,
+)
+
+__all__ = [
+    "MASK",
+    "REDACTOR",
+    "RETRIABLE_EXCEPTIONS",
+    "HeaderReader",
+    "InvalidRequestParamsError",
+    "MissingPathParameterError",
+    "RateLimiter",
+    "RedactingFilter",
+    "RequestParams",
+    "ResilientRESTStreamMixin",
+    "RetriableHTTPError",
+    "RetriesExhaustedError",
+    "RetryPolicy",
+    "SecretRedactor",
+    "UnknownPathParameterError",
+    "default_vendor_error",
+    "describe_request",
+    "install_log_redaction",
+    "make_header_reader",
+    "parse_retry_after",
+    "redact",
+    "redact_exception",
+    "register_config_secrets",
+    "render_path",
+    "template_params",
+]

@@ -1,0 +1,550 @@
+"""Retry policy for HTTP calls: Retry-After, 429/5xx, network errors, clear final error.
+
+:class:`RetryPolicy` decides which failures are worth another attempt and how
+long to wait: exactly the server's ``Retry-After`` when it sent one, otherwise
+exponential backoff with full jitter. :meth:`RetryPolicy.decorate` applies it
+to any function that performs one HTTP request, using ``backoff``; when the
+attempts run out it raises :class:`RetriesExhaustedError`, whose message says
+what was requested, how often, and what the server last answered.
+
+:class:`ResilientRESTStreamMixin` plugs the policy, a shared
+:class:`~connector_core.ratelimit.RateLimiter` and readable, redacted error
+messages into a singer-sdk ``RESTStream``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import random
+import re
+import typing as t
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import backoff
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from connector_core.ratelimit import RateLimiter
+from connector_core.redaction import (
+    REDACTOR,
+    install_log_redaction,
+    redact,
+    register_config_secrets,
+)
+
+__all__ = [
+    "RETRIABLE_EXCEPTIONS",
+    "ResilientRESTStreamMixin",
+    "RetriableHTTPError",
+    "RetriesExhaustedError",
+    "RetryPolicy",
+    "default_vendor_error",
+    "describe_request",
+    "parse_retry_after",
+]
+
+_VENDOR_ERROR_MAX_CHARS = 500
+_VENDOR_ERROR_KEYS = ("message", "error", "error_description", "errors")
+_DEFAULT_LOGGER = logging.getLogger("connector_core.retry")
+
+
+# --------------------------------------------------------------------------
+# Retry-After
+# --------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait according to a ``Retry-After`` header value.
+
+    Accepts delay-seconds (``"120"``, and leniently ``"1.5"``) and an HTTP-date
+    (RFC 9110, e.g. ``"Wed, 21 Oct 2015 07:28:00 GMT"``). A date in the past
+    gives ``0.0``. Returns ``None`` for an absent or unparseable value.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+            return None
+        return max(0.0, seconds)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:  # some Python versions return None instead of raising
+        return None
+    if when.tzinfo is None:  # "-0000" dates are naive; HTTP-dates are UTC
+        when = when.replace(tzinfo=timezone.utc)
+    current = now or datetime.now(timezone.utc)
+    if current.tzinfo is None:
+        current = current.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - current).total_seconds())
+
+
+# --------------------------------------------------------------------------
+# Exceptions
+# --------------------------------------------------------------------------
+
+
+class RetriableHTTPError(Exception):
+    """A response that deserves another attempt (429, 5xx); carries ``.response``."""
+
+    def __init__(self, response: requests.Response, message: str | None = None) -> None:
+        self.response = response
+        super().__init__(message or f"HTTP {_status_text(response)}")
+
+
+class RetriesExhaustedError(Exception):
+    """Every allowed attempt failed; the message explains the last failure."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.status = status
+
+
+RETRIABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    RetriableHTTPError,
+    RetriableAPIError,
+    ConnectionResetError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+"""Exceptions on which :meth:`RetryPolicy.decorate` tries again."""
+
+
+# --------------------------------------------------------------------------
+# Helpers shared by the policy and the stream mixin
+# --------------------------------------------------------------------------
+
+# A URL path followed by a query string, as found in exception messages such as
+# requests' "Max retries exceeded with url: /x?key=...".
+_QUERY_IN_TEXT = re.compile(r"(/[^\s?'\"<>]*)\?[^\s'\"<>)]*")
+
+
+def _strip_queries(text: str) -> str:
+    return _QUERY_IN_TEXT.sub(r"\1?<query omitted>", text)
+
+
+def _status_text(response: requests.Response) -> str:
+    status = response.status_code
+    reason = response.reason
+    if not reason:
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+    return f"{status} {reason}".strip()
+
+
+def _request_of(response: requests.Response | None) -> requests.PreparedRequest | None:
+    return getattr(response, "request", None) if response is not None else None
+
+
+def describe_request(method: str | None, url: str | None) -> str:
+    """``"GET /v1/items"``: method and URL path, no host, no query string, redacted."""
+    path = urlsplit(url).path if url else ""
+    return redact(f"{(method or 'request').upper()} {path or '/'}")
+
+
+def default_vendor_error(response: requests.Response) -> str | None:
+    """The vendor's own error text, read from common JSON body keys.
+
+    Looks for ``message``, ``error``, ``error_description`` and ``errors`` in a
+    JSON object (non-text values are rendered as compact JSON). A short
+    non-JSON, non-HTML body is used as is. At most 500 characters.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+        text = (response.text or "").strip() if response.content else ""
+        if text and not text.startswith("<"):
+            return _truncate(" ".join(text.split()))
+        return None
+    parts: list[str] = []
+    if isinstance(body, t.Mapping):
+        for key in _VENDOR_ERROR_KEYS:
+            value = body.get(key)
+            if value in (None, "", [], {}):
+                continue
+            if not isinstance(value, str):
+                value = json.dumps(value, separators=(",", ":"), default=str)
+            if value not in parts:
+                parts.append(value)
+    elif isinstance(body, str) and body.strip():
+        parts.append(body.strip())
+    return _truncate("; ".join(parts)) if parts else None
+
+
+def _truncate(text: str, limit: int = _VENDOR_ERROR_MAX_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _exception_reason(exc: BaseException | None) -> str:
+    """Short, safe description of a failure for log lines and final errors."""
+    if exc is None:
+        return "unknown error"
+    response = getattr(exc, "response", None)
+    if isinstance(response, requests.Response):
+        return f"HTTP {_status_text(response)}"
+    return type(exc).__name__
+
+
+def _default_describe(
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],
+    exc: BaseException | None,
+) -> str:
+    """Say what was requested, from the best source available.
+
+    In order: a ``requests`` request among the arguments, the request attached
+    to the exception (requests' errors carry one) or to its response, and
+    finally a URL string among the arguments (method unknown).
+    """
+    for candidate in (*args, *kwargs.values()):
+        if isinstance(candidate, (requests.PreparedRequest, requests.Request)):
+            return describe_request(candidate.method, candidate.url)
+    for request in (getattr(exc, "request", None), _request_of(getattr(exc, "response", None))):
+        if isinstance(request, (requests.PreparedRequest, requests.Request)):
+            return describe_request(request.method, request.url)
+    for candidate in (*args, *kwargs.values()):
+        if isinstance(candidate, str) and candidate.startswith(("http://", "https://")):
+            return redact(f"request to {urlsplit(candidate).path or '/'}")
+    return "request"
+
+
+# --------------------------------------------------------------------------
+# Policy
+# --------------------------------------------------------------------------
+
+Describe = t.Callable[[tuple, dict], str]
+"""Given the call's ``args`` and ``kwargs``, say what was requested (``"GET /x"``)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a failed HTTP request.
+
+    Attributes:
+        max_tries: attempts in total, the first one included.
+        base_delay: first backoff ceiling, in seconds.
+        factor: growth of the ceiling per retry.
+        max_delay: upper bound of a backoff wait.
+        max_retry_after: a server ``Retry-After`` above this is clamped to it
+            (and logged), so that a bogus header cannot stall a run for hours.
+        retry_statuses: statuses worth retrying; any other 5xx is retried too.
+    """
+
+    max_tries: int = 8
+    base_delay: float = 1.0
+    factor: float = 2.0
+    max_delay: float = 60.0
+    max_retry_after: float = 600.0
+    retry_statuses: frozenset[int] = field(
+        default_factory=lambda: frozenset({429, 500, 502, 503, 504})
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_tries < 1:
+            raise ValueError(f"max_tries must be at least 1; got {self.max_tries}")
+        object.__setattr__(self, "retry_statuses", frozenset(self.retry_statuses))
+
+    def is_retriable_status(self, status: int) -> bool:
+        """True for the configured statuses and for every 5xx."""
+        return status in self.retry_statuses or 500 <= status <= 599
+
+    def raise_for_retriable(self, response: requests.Response) -> requests.Response:
+        """Raise :class:`RetriableHTTPError` if ``response`` should be retried."""
+        if self.is_retriable_status(response.status_code):
+            raise RetriableHTTPError(response)
+        return response
+
+    def backoff_ceiling(self, retry_number: int) -> float:
+        """Upper bound of the jittered wait before retry ``retry_number`` (0-based)."""
+        try:
+            ceiling = self.base_delay * (self.factor**retry_number)
+        except OverflowError:
+            return self.max_delay
+        return min(self.max_delay, ceiling)
+
+    def wait_generator(
+        self,
+        *,
+        rng: random.Random | None = None,
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
+    ) -> t.Generator[float | None, BaseException | None, None]:
+        """A ``backoff`` wait generator that receives each failure via ``send()``.
+
+        backoff primes it with ``send(None)`` and then calls
+        ``send(exception)`` before every retry. The generator yields the
+        server's ``Retry-After`` (clamped to ``max_retry_after``) plus at most
+        10 % on top, never less; without one, a uniform random wait between 0
+        and the exponential ceiling ("full jitter").
+        """
+        rand = rng or random.Random()
+        log = logger or _DEFAULT_LOGGER
+        exc = yield None  # priming send(None)
+        retry_number = 0
+        while True:
+            retry_after = _retry_after_of(exc)
+            if retry_after is not None:
+                if retry_after > self.max_retry_after:
+                    log.warning(
+                        "Server asked to retry after %.0f s; waiting the maximum of %.0f s instead",
+                        retry_after,
+                        self.max_retry_after,
+                    )
+                    retry_after = self.max_retry_after
+                wait = retry_after + rand.uniform(0.0, retry_after * 0.1)
+            else:
+                wait = rand.uniform(0.0, self.backoff_ceiling(retry_number))
+            retry_number += 1
+            exc = yield wait
+
+    def decorate(
+        self,
+        func: t.Callable[..., t.Any],
+        *,
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        describe: Describe | None = None,
+        vendor_error: t.Callable[[requests.Response], str | None] = default_vendor_error,
+    ) -> t.Callable[..., t.Any]:
+        """Wrap ``func`` (one HTTP request per call) with this policy.
+
+        ``func`` signals a retriable failure by raising one of
+        :data:`RETRIABLE_EXCEPTIONS` (use :meth:`raise_for_retriable` on a
+        plain ``requests`` response). Each retry is logged as one line; after
+        ``max_tries`` attempts :class:`RetriesExhaustedError` is raised.
+        ``describe(args, kwargs)`` names the request in messages; by default a
+        ``requests`` request found among the arguments, or the failed
+        response's request, is described as method and path.
+        """
+        log = logger or _DEFAULT_LOGGER
+
+        def what(details: t.Mapping[str, t.Any]) -> str:
+            exc = details.get("exception")
+            if describe is not None:
+                try:
+                    return redact(describe(details.get("args", ()), details.get("kwargs", {})))
+                except Exception:  # noqa: BLE001 - a message helper must not mask the failure
+                    pass
+            return _default_describe(details.get("args", ()), details.get("kwargs", {}), exc)
+
+        def on_backoff(details: t.Mapping[str, t.Any]) -> None:
+            log.warning(
+                "%s: attempt %d/%d failed (%s); retrying in %.2f s",
+                what(details),
+                details["tries"],
+                self.max_tries,
+                _exception_reason(details.get("exception")),
+                details["wait"],
+            )
+
+        def on_giveup(details: t.Mapping[str, t.Any]) -> None:
+            exc = details.get("exception")
+            tries = details["tries"]
+            message = (
+                f"{what(details)} failed after {tries} "
+                f"attempt{'s' if tries != 1 else ''}; last error: {_last_error(exc, vendor_error)}"
+            )
+            response = getattr(exc, "response", None)
+            status = response.status_code if isinstance(response, requests.Response) else None
+            raise RetriesExhaustedError(redact(message), attempts=tries, status=status) from exc
+
+        decorator = backoff.on_exception(
+            functools.partial(self.wait_generator, logger=log),
+            RETRIABLE_EXCEPTIONS,
+            max_tries=self.max_tries,
+            jitter=None,
+            on_backoff=on_backoff,
+            on_giveup=on_giveup,
+            raise_on_giveup=False,
+            logger=None,
+        )
+        return decorator(func)
+
+
+def _retry_after_of(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, requests.Response):
+        return None
+    return parse_retry_after(response.headers.get("Retry-After"))
+
+
+def _last_error(
+    exc: BaseException | None,
+    vendor_error: t.Callable[[requests.Response], str | None],
+) -> str:
+    if isinstance(exc, RetriableAPIError):
+        # singer-sdk errors raised by ResilientRESTStreamMixin already carry
+        # the status, request and vendor message.
+        return redact(str(exc))
+    response = getattr(exc, "response", None)
+    if isinstance(response, requests.Response):
+        text = f"HTTP {_status_text(response)}"
+        try:
+            vendor = vendor_error(response)
+        except Exception:  # noqa: BLE001
+            vendor = None
+        return f"{text}: {vendor}" if vendor else text
+    if exc is None:
+        return "unknown error"
+    detail = _truncate(_strip_queries(str(exc)), 300)
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+# --------------------------------------------------------------------------
+# singer-sdk integration
+# --------------------------------------------------------------------------
+
+
+class ResilientRESTStreamMixin:
+    """Retry policy, shared rate limiter and clear errors for a ``RESTStream``.
+
+    Put it first in the bases::
+
+        class ItemsStream(ResilientRESTStreamMixin, RESTStream):
+            retry_policy = RetryPolicy(max_tries=6)
+
+            @property
+            def rate_limiter(self):
+                return self._tap.rate_limiter      # one per tap, shared
+
+            def auth_error_hint(self):
+                return "check the `api_key` setting"
+
+    Every attempt (retries included) first waits for the rate limiter, then
+    feeds it the response. 429 and 5xx raise ``RetriableAPIError``, other 4xx
+    ``FatalAPIError``; messages name the status, the request (method and path,
+    never the query string or any header) and the vendor's error text, with
+    every registered secret masked. Config values marked ``secret`` in the
+    tap's settings schema are registered with the redactor, and
+    :func:`~connector_core.redaction.install_log_redaction` is called, when
+    the stream starts requesting.
+    """
+
+    retry_policy: RetryPolicy = RetryPolicy()
+    rate_limiter: RateLimiter | None = None
+
+    # Provided by singer_sdk.RESTStream.
+    logger: logging.Logger
+    extra_retry_statuses: t.Sequence[int]
+    config: t.Mapping[str, t.Any]
+
+    # -- hooks for taps -------------------------------------------------------
+
+    def extract_vendor_error(self, response: requests.Response) -> str | None:
+        """The vendor's error text in ``response``; override for unusual bodies."""
+        return default_vendor_error(response)
+
+    def auth_error_hint(self) -> str | None:
+        """Appended to 401/403 errors: which setting to fix. ``None`` by default."""
+        return None
+
+    # -- singer-sdk overrides -------------------------------------------------
+
+    def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Rate-limit every attempt and retry according to :attr:`retry_policy`."""
+        self._register_config_secrets()
+        limiter = self.rate_limiter
+
+        @functools.wraps(func)
+        def attempt(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            if limiter is not None:
+                limiter.acquire()
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                response = getattr(exc, "response", None)
+                if limiter is not None and isinstance(response, requests.Response):
+                    _observe_once(limiter, response)
+                raise
+            if limiter is not None and isinstance(result, requests.Response):
+                _observe_once(limiter, result)
+            return result
+
+        return self.retry_policy.decorate(
+            attempt,
+            logger=self.logger,
+            vendor_error=self.extract_vendor_error,
+        )
+
+    def validate_response(self, response: requests.Response) -> None:
+        """429/5xx: ``RetriableAPIError``; other 4xx: ``FatalAPIError``."""
+        status = response.status_code
+        if self.retry_policy.is_retriable_status(status) or status in (
+            getattr(self, "extra_retry_statuses", None) or ()
+        ):
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if 400 <= status < 500:
+            # FatalAPIError carries no response, so the limiter is fed here.
+            limiter = self.rate_limiter
+            if limiter is not None:
+                _observe_once(limiter, response)
+            raise FatalAPIError(self.response_error_message(response))
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """``401 Unauthorized for GET /path: <vendor message>. <hint>``, redacted."""
+        request = _request_of(response)
+        what = describe_request(
+            getattr(request, "method", None),
+            getattr(request, "url", None) or response.url,
+        )
+        message = f"{_status_text(response)} for {what}"
+        try:
+            vendor = self.extract_vendor_error(response)
+        except Exception:  # noqa: BLE001 - a broken hook must not hide the status
+            vendor = None
+        if vendor:
+            message += f": {_truncate(vendor)}"
+        if response.status_code in (401, 403):
+            hint = self.auth_error_hint()
+            if hint:
+                message = f"{message.rstrip('. ')}. {hint}"
+        return redact(message)
+
+    # -- internals ------------------------------------------------------------
+
+    def _register_config_secrets(self) -> None:
+        """Register secret settings and make sure log output is redacted (once per stream)."""
+        if getattr(self, "_connector_core_secrets_done", False):
+            return
+        self._connector_core_secrets_done = True
+        tap = getattr(self, "_tap", None)
+        schema = getattr(tap, "config_jsonschema", None)
+        config = getattr(self, "config", None)
+        if isinstance(schema, t.Mapping) and isinstance(config, t.Mapping):
+            register_config_secrets(config, schema, REDACTOR)
+        install_log_redaction(REDACTOR)
+
+
+_OBSERVED_ATTR = "_connector_core_observed"
+
+
+def _observe_once(limiter: RateLimiter, response: requests.Response) -> None:
+    """Feed ``response`` to ``limiter`` unless it was already fed."""
+    if getattr(response, _OBSERVED_ATTR, False):
+        return
+    setattr(response, _OBSERVED_ATTR, True)
+    limiter.observe_response(response)

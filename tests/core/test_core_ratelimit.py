@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+import requests
+
+from connector_core import RateLimiter, make_header_reader
+
+
+class FakeTime:
+    """A monotonic and a wall clock that only move when someone sleeps."""
+
+    def __init__(self, start_wall: float = 1_700_000_000.0) -> None:
+        self.now = 100.0
+        self.wall_offset = start_wall - self.now
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def wall(self) -> float:
+        with self._lock:
+            return self.now + self.wall_offset
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+def limiter(fake: FakeTime, max_requests: int | None, per_seconds: float, **kw) -> RateLimiter:  # type: ignore[no-untyped-def]
+    return RateLimiter(
+        max_requests, per_seconds, clock=fake.clock, wall_clock=fake.wall, sleep=fake.sleep, **kw
+    )
+
+
+def test_budget_lets_n_through_then_waits_for_the_window() -> None:
+    fake = FakeTime()
+    rl = limiter(fake, 5, 1.0, name="test")
+    for _ in range(5):
+        assert rl.acquire() == 0.0
+    assert fake.sleeps == []
+    waited = rl.acquire()
+    assert waited == pytest.approx(1.0)
+    assert sum(fake.sleeps) == pytest.approx(1.0)
+    assert rl.acquired_total == 6
+    assert rl.waited_seconds_total == pytest.approx(1.0)
+
+
+def test_sliding_window_only_waits_for_the_oldest_request() -> None:
+    fake = FakeTime()
+    rl = limiter(fake, 2, 1.0)
+    rl.acquire()
+    fake.sleep(0.6)
+    rl.acquire()
+    fake.sleeps.clear()
+    rl.acquire()  # the first request leaves the window 0.4 s from now
+    assert sum(fake.sleeps) == pytest.approx(0.4)
+
+
+def test_server_says_nothing_left_until_reset() -> None:
+    fake = FakeTime()
+    rl = limiter(fake, None, 1.0)  # headers only: no published budget
+    rl.acquire()
+    rl.observe(remaining=0, reset_at_epoch=fake.wall() + 2.0, limit=100)
+    assert rl.server_limit == 100
+    waited = rl.acquire()
+    assert waited == pytest.approx(2.0)
+    assert rl.acquire() == 0.0  # the window renewed; nothing known any more
+
+
+def test_reserve_stops_early_and_own_requests_are_counted() -> None:
+    fake = FakeTime()
+    rl = limiter(fake, None, 60.0, reserve=1)
+    rl.observe(remaining=3, reset_at_epoch=fake.wall() + 10.0)
+    assert rl.acquire() == 0.0  # 3 -> 2 left
+    assert rl.acquire() == 0.0  # 2 -> 1 left == reserve
+    assert rl.acquire() == pytest.approx(10.0)
+
+
+def test_reset_in_the_past_does_not_block() -> None:
+    fake = FakeTime()
+    rl = limiter(fake, None, 1.0)
+    rl.observe(remaining=0, reset_at_epoch=fake.wall() - 5.0)
+    assert rl.acquire() == 0.0
+
+
+def test_header_reader_feeds_the_limiter() -> None:
+    fake = FakeTime()
+    reader = make_header_reader(clock=fake.wall)
+    rl = limiter(fake, None, 1.0, header_reader=reader)
+    response = requests.Response()
+    response.headers.update(
+        {
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(fake.wall() + 3),
+            "X-RateLimit-Limit": "50",
+        }
+    )
+    rl.observe_response(response)
+    assert rl.server_limit == 50
+    assert rl.acquire() == pytest.approx(3.0)
+
+    delay_reader = make_header_reader(
+        "RateLimit-Remaining", "RateLimit-Reset", None, reset_is_delay=True, clock=fake.wall
+    )
+    response = requests.Response()
+    response.headers.update({"RateLimit-Remaining": "0", "RateLimit-Reset": "4"})
+    assert delay_reader(response) == (0, pytest.approx(fake.wall() + 4), None)
+    assert delay_reader(requests.Response()) is None
+
+
+def test_long_waits_are_logged_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeTime()
+    rl = limiter(fake, 1, 10.0, name="vendorx", logger=logging.getLogger("test.rl"))
+    rl.acquire()
+    with caplog.at_level(logging.DEBUG, logger="test.rl"):
+        rl.acquire()
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert "vendorx" in caplog.text and "10.00 s" in caplog.text
+
+
+def test_invalid_arguments() -> None:
+    with pytest.raises(ValueError):
+        RateLimiter(0, 1.0)
+    with pytest.raises(ValueError):
+        RateLimiter(5, 0)
+
+
+class RecordingLimiter(RateLimiter):
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.admitted: list[float] = []
+
+    def _admit(self, now: float) -> None:
+        super()._admit(now)
+        self.admitted.append(now)
+
+
+def test_thread_safety_budget_never_exceeded() -> None:
+    budget, window = 25, 0.05
+    rl = RecordingLimiter(budget, window)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(20):
+                rl.acquire()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    elapsed = time.monotonic() - start
+
+    assert not errors
+    assert rl.acquired_total == 200
+    stamps = rl.admitted
+    assert len(stamps) == 200
+    assert stamps == sorted(stamps)
+    # Any budget+1 consecutive admissions must span at least one full window.
+    for i in range(len(stamps) - budget):
+        assert stamps[i + budget] - stamps[i] >= window - 1e-9, i
+    # 200 requests at 25 per 50 ms need at least 7 full windows.
+    assert elapsed >= 7 * window
+    assert rl.waited_seconds_total > 0
