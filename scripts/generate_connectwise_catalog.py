@@ -14,7 +14,8 @@ What it decides, per list endpoint:
   last ``{param}``; nested endpoints without such a parent are left to custom streams and listed in
   ``unreachable``;
 - the JSON schema: the item model with references kept as ``{"$ref": "Model"}`` (the tap inlines
-  them as nullable objects), every property nullable, ``_info`` an object of strings, custom-field values any JSON;
+  them as nullable objects), every property nullable, ``_info`` an object of strings, custom-field values (``value``)
+  any JSON;
 - incremental replication (``lastUpdated``, lifted from ``_info``) for top-level endpoints whose
   items carry ``_info``;
 - pagination: forward-only (``pageId``) where the endpoint takes ``pageId`` and its items have an
@@ -125,9 +126,6 @@ def model_schema(name: str, models: dict) -> dict:
     props = {}
     for prop in models[name]["properties"]:
         schema = go_type_schema(prop["goType"], models)
-        if prop["name"] == "customFields":
-            # Custom field values are any JSON (string, number, boolean, date): kept as JSON.
-            schema = {"type": "array", "items": {"type": "object"}}
         props[prop["name"]] = nullable(schema)
     return {"type": "object", "properties": props}
 
@@ -193,6 +191,7 @@ def build(specs: Path) -> dict:
         )
         used_models.add(model)
 
+    streams = _parents_first(streams, unreachable)
     missing = sorted(set(DEFAULT_SELECTED) - {s["name"] for s in streams})
     if missing:
         raise SystemExit(f"default streams not in the catalog: {missing}")
@@ -231,6 +230,30 @@ def build(specs: Path) -> dict:
         "served_by_list": served_by_list,
         "schemas": dict(sorted(schemas.items())),
     }
+
+
+def _parents_first(streams: list[dict], unreachable: list[str]) -> list[dict]:
+    """Order streams so every parent precedes its children; drop children of dropped parents."""
+    by_name = {s["name"]: s for s in streams}
+    ordered: list[dict] = []
+    placed: set[str] = set()
+
+    def place(stream: dict) -> bool:
+        if stream["name"] in placed:
+            return True
+        parent = stream["parent"]
+        if parent is not None and (parent not in by_name or not place(by_name[parent])):
+            unreachable.append(stream["path"])
+            del by_name[stream["name"]]
+            return False
+        placed.add(stream["name"])
+        ordered.append(stream)
+        return True
+
+    for stream in list(streams):
+        if stream["name"] in by_name:
+            place(stream)
+    return ordered
 
 
 def _refs(schema: object):

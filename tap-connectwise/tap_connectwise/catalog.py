@@ -77,9 +77,9 @@ def model_for_endpoint(endpoint: str) -> str | None:
 
 def _expand(schema: dict[str, Any], models: dict[str, Any], depth: int) -> dict[str, Any]:
     if "$ref" in schema:
-        model = models[schema["$ref"]]
         if depth >= MAX_DEPTH:
-            return {"type": ["object", "null"]}
+            return _free_object({"type": ["object", "null"]})
+        model = models[schema["$ref"]]
         return {
             "type": ["object", "null"],
             "properties": {
@@ -91,7 +91,16 @@ def _expand(schema: dict[str, Any], models: dict[str, Any], depth: int) -> dict[
         out["items"] = _expand(out["items"], models, depth)
     if "properties" in out:
         out["properties"] = {k: _expand(v, models, depth + 1) for k, v in out["properties"].items()}
+    kind = out.get("type")
+    if (kind == "object" or isinstance(kind, list) and "object" in kind) and "properties" not in out:
+        out = _free_object(out)
     return out
+
+
+def _free_object(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object kept as it comes. singer-sdk needs ``properties`` on every object schema (it fails
+    on objects inside arrays without them); ``additionalProperties`` keeps every key."""
+    return {**schema, "properties": {}, "additionalProperties": schema.get("additionalProperties", True)}
 
 
 def json_schema(spec: StreamSpec) -> dict[str, Any]:

@@ -177,6 +177,8 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
         yield from rows
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        for param in self.spec.path_params:  # link child rows to their parent
+            row[param] = context[param] if context else None
         if self._lifts_cursor:
             info = row.get("_info") or {}
             row[self.replication_key] = info.get("lastUpdated")

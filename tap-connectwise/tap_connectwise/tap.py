@@ -101,13 +101,13 @@ class TapConnectWise(Tap):
     def _validate_extra_config(self) -> None:
         size = self.config.get("page_size", MAX_PAGE_SIZE)
         if not 1 <= size <= MAX_PAGE_SIZE:
-            raise ConfigValidationError(
+            raise _config_error(
                 f"page_size must be between 1 and {MAX_PAGE_SIZE} (ConnectWise rejects larger "
                 f"pages); got {size}"
             )
         for key in ("requests_per_minute", "max_retries", "request_timeout"):
             if key in self.config and self.config[key] < 1:
-                raise ConfigValidationError(f"{key} must be at least 1; got {self.config[key]}")
+                raise _config_error(f"{key} must be at least 1; got {self.config[key]}")
 
     # -- shared by every stream --------------------------------------------------------------------
     @cached_property
@@ -156,7 +156,7 @@ class TapConnectWise(Tap):
     @cached_property
     def _custom_params(self) -> dict[str, RequestParams]:
         return {
-            entry["name"]: RequestParams.from_config(entry, where=f"custom_streams[{i}]")
+            entry["name"]: _request_params(entry, f"custom_streams[{i}]")
             for i, entry in enumerate(self.config.get("custom_streams") or [])
         }
 
@@ -177,7 +177,7 @@ class TapConnectWise(Tap):
             streams[stream.name] = stream
         unknown = sorted(set(self.config.get("conditions") or {}) - set(streams))
         if unknown:
-            raise ConfigValidationError(f"conditions names unknown streams: {', '.join(unknown)}")
+            raise _config_error(f"conditions names unknown streams: {', '.join(unknown)}")
         return list(streams.values())
 
     def _custom_streams(self, taken: set[str]) -> list[ConnectWiseStream]:
@@ -186,14 +186,14 @@ class TapConnectWise(Tap):
             where = f"custom_streams[{i}]"
             name, endpoint = entry["name"], entry["endpoint"]
             if name in taken:
-                raise ConfigValidationError(f"{where}.name {name!r} is already a stream name")
+                raise _config_error(f"{where}.name {name!r} is already a stream name")
             taken.add(name)
             if not endpoint.startswith("/"):
-                raise ConfigValidationError(f"{where}.endpoint must start with '/'; got {endpoint!r}")
-            params = RequestParams.from_config(entry, where=where)
+                raise _config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
+            params = _request_params(entry, where)
             missing = [p for p in template_params(endpoint) if p not in params.path]
             if missing:
-                raise ConfigValidationError(
+                raise _config_error(
                     f"{where}.endpoint {endpoint!r} needs path value(s) {', '.join(missing)} in "
                     f"{where}.path"
                 )
@@ -216,7 +216,7 @@ class TapConnectWise(Tap):
             elif model:
                 schema = catalog.json_schema(spec)
             else:
-                raise ConfigValidationError(
+                raise _config_error(
                     f"{where}.endpoint {endpoint!r} is not a GET endpoint of the ConnectWise "
                     f"catalog; give its JSON schema in {where}.schema"
                 )
@@ -226,6 +226,20 @@ class TapConnectWise(Tap):
             spec = dataclasses.replace(spec, primary_keys=tuple(keys))
             out.append(ConnectWiseStream(self, spec, schema))
         return out
+
+
+def _config_error(message: str) -> ConfigValidationError:
+    # singer-sdk's CLI logs ``errors``, not the message, of a ConfigValidationError.
+    return ConfigValidationError(message, errors=[message])
+
+
+def _request_params(entry: t.Mapping[str, t.Any], where: str) -> RequestParams:
+    try:
+        return RequestParams.from_config(
+            {k: entry[k] for k in ("path", "query") if entry.get(k) is not None}, where=where
+        )
+    except ValueError as exc:
+        raise _config_error(str(exc)) from None
 
 
 def _class_name(stream_name: str) -> str:
