@@ -518,11 +518,20 @@ class ResilientRESTStreamMixin:
             vendor = None
         if vendor:
             message += f": {_truncate(vendor)}"
-        if response.status_code in (401, 403):
-            hint = self.auth_error_hint()
-            if hint:
-                message = f"{message.rstrip('. ')}. {hint}"
+        hint = self.error_hint(response)
+        if hint:
+            message = f"{message.rstrip('. ')}. {hint}"
         return redact(message)
+
+    def error_hint(self, response: requests.Response) -> str | None:
+        """What the user should fix, appended to the error of ``response``.
+
+        By default :meth:`auth_error_hint` for 401 and 403; override for vendors that report
+        configuration mistakes with other statuses.
+        """
+        if response.status_code in (401, 403):
+            return self.auth_error_hint()
+        return None
 
     # -- internals ------------------------------------------------------------
 

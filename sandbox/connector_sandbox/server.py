@@ -423,12 +423,14 @@ class SandboxServer:
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             return self._control(Request(environ))(environ, start_response)
         started = time.perf_counter()
+        environ["sandbox.received_at"] = time.time()
         request = Request(environ)
         environ["sandbox.route"] = None
         status = 0
         try:
             response = self._dispatch(request, environ)
             status = response.status_code
+            environ["sandbox.retry_after"] = response.headers.get("Retry-After")
             return response(environ, start_response)
         except _DropConnection:
             raise
@@ -496,6 +498,8 @@ class SandboxServer:
             "duration_ms": round(duration_ms, 3),
             "route": f"{method} {route}",
             "headers": headers,
+            "received_at": environ.get("sandbox.received_at"),  # wall clock, epoch seconds
+            "retry_after": environ.get("sandbox.retry_after"),
         }
         with self._stats_lock:
             self._total += 1

@@ -103,6 +103,12 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
     def auth_error_hint(self) -> str:
         return self._tap.auth_error_hint()
 
+    def error_hint(self, response: requests.Response) -> str | None:
+        if response.status_code == 400 and b"clientid" in response.content.lower():
+            return ("ConnectWise rejected the clientId header: set the `client_id` setting to your "
+                    "integration's clientId from developer.connectwise.com")
+        return super().error_hint(response)
+
     # -- request ---------------------------------------------------------------------------------
     def get_url(self, context: Context | None) -> str:
         return self.url_base + render_path(self.path, self._path_values(context))
