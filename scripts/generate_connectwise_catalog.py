@@ -56,6 +56,8 @@ DEFAULT_SELECTED = [
     "procurement_purchaseorders",
 ]
 
+LINK_COLUMNS = ["parentId", "grandparentId", "greatGrandparentId"]
+
 SCALARS = {
     "string": {"type": "string"},
     "NullableString": {"type": "string"},
@@ -172,6 +174,12 @@ def build(specs: Path) -> dict:
             del names[name]
             continue
         fields = {p["name"] for p in models[model]["properties"]}
+        # Placeholders in path order (the derived catalog lists them alphabetically).
+        path_params = re.findall(r"\{([^}]+)\}", path)
+        # Child rows link to their ancestors in columns named by depth, whatever the endpoint
+        # calls its placeholders: parentId for the nearest, then grandparentId.
+        # Where the model has a field of that name already, the link column gets a leading "_".
+        link_columns = [f"_{c}" if c in fields else c for c in LINK_COLUMNS[: len(path_params)][::-1]]
         has_id = "id" in fields
         has_info = "_info" in fields
         forward_only = entry["supportsPageId"] and has_id and "audittrail" not in path.lower()
@@ -182,8 +190,9 @@ def build(specs: Path) -> dict:
                 "model": model,
                 "module": entry["module"],
                 "parent": parent,
-                "path_params": entry["pathParams"],
-                "primary_keys": [*entry["pathParams"], "id"] if has_id else [],
+                "path_params": path_params,
+                "link_columns": link_columns,
+                "primary_keys": [*link_columns, "id"] if has_id else [],
                 "replication_key": "lastUpdated" if has_info and parent is None else None,
                 "forward_only": forward_only,
                 "selected_by_default": name in DEFAULT_SELECTED,

@@ -27,7 +27,8 @@ class StreamSpec:
     path: str
     model: str | None
     parent: str | None = None
-    path_params: tuple[str, ...] = ()
+    path_params: tuple[str, ...] = ()  # placeholders, in path order
+    link_columns: tuple[str, ...] = ()  # per placeholder, the column that keeps its value
     primary_keys: tuple[str, ...] = ()
     replication_key: str | None = None
     forward_only: bool = False
@@ -52,6 +53,7 @@ def stream_specs() -> list[StreamSpec]:
             model=raw["model"],
             parent=raw["parent"],
             path_params=tuple(raw["path_params"]),
+            link_columns=tuple(raw["link_columns"]),
             primary_keys=tuple(raw["primary_keys"]),
             replication_key=raw["replication_key"],
             forward_only=raw["forward_only"],
@@ -108,9 +110,9 @@ def json_schema(spec: StreamSpec) -> dict[str, Any]:
     models = load()["schemas"]
     top = models[spec.model]
     properties: dict[str, Any] = {}
-    for param in spec.path_params:
-        # Parent ids that fill the endpoint's path; kept so child rows link to their parent.
-        properties[param] = {"type": ["integer", "null"]}
+    for column in spec.link_columns:
+        # Ancestor ids that fill the endpoint's path, kept so child rows link to their parent.
+        properties[column] = {"type": ["integer", "null"]}
     for name, prop in top["properties"].items():
         properties[name] = _expand(prop, models, 1)
     if spec.replication_key and spec.replication_key not in properties:

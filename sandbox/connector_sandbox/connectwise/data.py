@@ -610,6 +610,11 @@ class DataStore:
             if name == "id" and f.kind == "integer":
                 rules.append((name, lambda rid, r, rec: rec.__setitem__("id", rid)))
                 continue
+            if name == "id":
+                # A model whose id is not an integer (e.g. UserEmail: a string) gets its id in
+                # that type, so records match the documented model.
+                rules.append((name, lambda rid, r, rec: rec.__setitem__("id", str(rid))))
+                continue
             if f.kind == "info":
                 def r_info(rid: int, r: int, rec: dict, _c=coll) -> None:
                     rec["_info"] = {
