@@ -20,8 +20,10 @@ START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
 def settings_table(executable: str) -> str:
+    beside = Path(sys.executable).parent / executable  # the venv's own console script
+    command = str(beside) if beside.exists() else executable
     about = subprocess.run(
-        [executable, "--about", "--format=markdown"], check=True, capture_output=True, text=True
+        [command, "--about", "--format=markdown"], check=True, capture_output=True, text=True
     ).stdout
     match = re.search(r"## Settings\n\n(.*?)(?:\n\n|\Z)", about, re.S)
     if not match:
