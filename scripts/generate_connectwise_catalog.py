@@ -1,9 +1,11 @@
-"""Generate tap-connectwise's packaged stream catalog from the ConnectWise specs.
+"""Generate tap-connectwise's stream catalog and target-connectwise's entity catalog.
 
 Reads the derived ConnectWise Manage 2025.1 catalogs (list endpoints and models) from the
 reference folder (``../shared/specs/connectwise`` by default) and writes
-``tap-connectwise/tap_connectwise/catalog.json``, which the tap loads at run time. The tap never
-reads the reference folder itself; rerun this script when the specs change and commit the output.
+``tap-connectwise/tap_connectwise/catalog.json`` (streams) and
+``target-connectwise/target_connectwise/entities.json`` (the methods each endpoint allows and the
+request-body models), which the plugins load at run time. The plugins never read the reference
+folder; rerun this script when the specs change and commit the output.
 
 Usage: python scripts/generate_connectwise_catalog.py [--specs DIR] [--out FILE]
 
@@ -32,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "connectwise"
 DEFAULT_OUT = ROOT / "tap-connectwise" / "tap_connectwise" / "catalog.json"
+DEFAULT_ENTITIES_OUT = ROOT / "target-connectwise" / "target_connectwise" / "entities.json"
 
 # Streams selected when the user gives no catalog: the entities PSA reporting is built on.
 DEFAULT_SELECTED = [
@@ -130,6 +133,59 @@ def model_schema(name: str, models: dict) -> dict:
         schema = go_type_schema(prop["goType"], models)
         props[prop["name"]] = nullable(schema)
     return {"type": "object", "properties": props}
+
+
+def write_schema(name: str, models: dict) -> dict:
+    """A model as a request body: types checked, required fields (the generated client's
+    non-omitempty fields, which ConnectWise requires on create) and documented max lengths."""
+    props, required = {}, []
+    for prop in models[name]["properties"]:
+        schema = go_type_schema(prop["goType"], models)
+        if "$ref" in schema:
+            schema = {"$ref": f"#/definitions/{schema['$ref']}"}
+        elif schema.get("type") == "array" and "$ref" in schema.get("items", {}):
+            schema["items"] = {"$ref": f"#/definitions/{schema['items']['$ref']}"}
+        match = re.search(r"Max length: (\d+);", prop.get("comment") or "")
+        if match and schema.get("type") == "string":
+            schema["maxLength"] = int(match.group(1))
+        if prop["required"]:
+            required.append(prop["name"])
+        elif schema:
+            schema = {"anyOf": [schema, {"type": "null"}]} if "$ref" in schema else nullable(schema)
+        props[prop["name"]] = schema
+    return {"type": "object", "properties": props, "required": required}
+
+
+def build_entities(specs: Path) -> dict:
+    """The target's catalog: the methods each endpoint allows and its request-body models."""
+    models = json.loads((specs / "cw_manage_2025.1_models.derived.json").read_text())["models"]
+    operations = json.loads((specs / "cw_manage_2025.1_operations.derived.json").read_text())
+    endpoints: dict[str, dict] = {}
+    for op in operations["operations"]:
+        entry = endpoints.setdefault(op["path"], {"methods": [], "body": {}})
+        if op["method"] not in entry["methods"]:
+            entry["methods"].append(op["method"])
+        body = (op.get("requestBody") or {}).get("type")
+        if body and op["method"] in ("POST", "PUT") and body.lstrip("[]*") in models:
+            entry["body"][op["method"]] = body.lstrip("*")
+    used = {m.lstrip("[]") for e in endpoints.values() for m in e["body"].values()}
+    schemas: dict[str, dict] = {}
+    pending = sorted(used)
+    while pending:
+        model = pending.pop()
+        if model in schemas:
+            continue
+        schemas[model] = write_schema(model, models)
+        refs = {r.split("/")[-1] for r in _refs(schemas[model])}
+        pending.extend(sorted(refs - set(schemas)))
+    for entry in endpoints.values():
+        entry["methods"].sort()
+    return {
+        "generated_by": "scripts/generate_connectwise_catalog.py",
+        "source": "ConnectWise Manage API 2025.1 (derived operation and model catalogs)",
+        "endpoints": dict(sorted(endpoints.items())),
+        "definitions": dict(sorted(schemas.items())),
+    }
 
 
 def parent_path(path: str) -> str:
@@ -280,8 +336,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--entities-out", type=Path, default=DEFAULT_ENTITIES_OUT)
     args = parser.parse_args()
+    entities = build_entities(args.specs)
     catalog = build(args.specs)
+    # tap-connectwise's stream names for the collections the target can write, so a stream named
+    # like a tap stream maps to its entity without configuration.
+    entities["streams"] = {
+        st["name"]: st["path"] for st in catalog["streams"]
+        if st["parent"] is None and "POST" in entities["endpoints"].get(st["path"], {}).get("methods", [])
+    }
+    args.entities_out.parent.mkdir(parents=True, exist_ok=True)
+    args.entities_out.write_text(json.dumps(entities, separators=(",", ":")) + "\n")
+    print(f"wrote {args.entities_out.relative_to(ROOT)}: {len(entities['endpoints'])} endpoints, "
+          f"{len(entities['definitions'])} body models")
     args.out.write_text(json.dumps(catalog, indent=None, separators=(",", ":"), sort_keys=False) + "\n")
     top = sum(1 for s in catalog["streams"] if s["parent"] is None)
     print(

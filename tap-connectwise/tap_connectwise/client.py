@@ -24,7 +24,8 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
 
-from connector_core import ResilientRESTStreamMixin, render_path
+from connectwise_client import error_hint
+from connector_core import RateLimiter, ResilientRESTStreamMixin, RetryPolicy, render_path
 
 from tap_connectwise.catalog import StreamSpec
 
@@ -80,39 +81,33 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
         # The cursor lives in ``_info``; lift it unless the model has a field of that name.
         self._lifts_cursor = bool(spec.replication_key) and not spec.cursor_is_model_field
 
-    # -- wiring shared with the tap --------------------------------------------------------------
+    # -- wiring shared with the tap: one connection (session, limiter, retries) per run -----------
     @property
     def url_base(self) -> str:
-        return self._tap.base_url
+        return self._tap.connection.base_url
 
     @property
     def authenticator(self) -> requests.auth.AuthBase:
-        return self._tap.auth
+        return self._tap.connection.auth
 
     @property
-    def rate_limiter(self):  # noqa: ANN201 - the tap's shared limiter
-        return self._tap.rate_limiter
+    def rate_limiter(self) -> RateLimiter:
+        return self._tap.connection.rate_limiter
 
     @property
-    def retry_policy(self):  # noqa: ANN201
-        return self._tap.retry_policy
+    def retry_policy(self) -> RetryPolicy:
+        return self._tap.connection.retry_policy
 
     @property
     def requests_session(self) -> requests.Session:
-        return self._tap.session
+        return self._tap.connection.session
 
     @property
     def timeout(self) -> int:
-        return int(self.config.get("request_timeout", 300))
-
-    def auth_error_hint(self) -> str:
-        return self._tap.auth_error_hint()
+        return self._tap.connection.timeout
 
     def error_hint(self, response: requests.Response) -> str | None:
-        if response.status_code == 400 and b"clientid" in response.content.lower():
-            return ("ConnectWise rejected the clientId header: set the `client_id` setting to your "
-                    "integration's clientId from developer.connectwise.com")
-        return super().error_hint(response)
+        return error_hint(response)
 
     # -- request ---------------------------------------------------------------------------------
     def get_url(self, context: Context | None) -> str:

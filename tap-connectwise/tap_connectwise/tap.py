@@ -6,23 +6,15 @@ import dataclasses
 import typing as t
 from functools import cached_property
 
-import requests
+from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConfigError, ConnectWiseConnection
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
-from connector_core import (
-    REDACTOR,
-    RateLimiter,
-    RequestParams,
-    RetryPolicy,
-    install_log_redaction,
-    template_params,
-)
+from connector_core import RequestParams, install_log_redaction, template_params
 
 from tap_connectwise import catalog
-from tap_connectwise.auth import ConnectWiseAuth, resolve_base_url
 from tap_connectwise.client import ConnectWiseStream
 
 MAX_PAGE_SIZE = 1000  # developer guide, Pagination: "max 1000"
@@ -55,26 +47,7 @@ class TapConnectWise(Tap):
     message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
-        th.Property("company_id", th.StringType, required=True,
-                    description="ConnectWise company id (the login company)."),
-        th.Property("public_key", th.StringType, required=True, secret=True,
-                    description="API member public key."),
-        th.Property("private_key", th.StringType, required=True, secret=True,
-                    description="API member private key."),
-        th.Property("client_id", th.StringType, required=True, secret=True,
-                    description="Integration clientId (a GUID from developer.connectwise.com), "
-                                "sent as the `clientId` header."),
-        th.Property("site", th.StringType, default="api-na.myconnectwise.net",
-                    description="`na`, `eu`, `au`, `staging`, a host (`api-eu.myconnectwise.net`, an "
-                                "on-premise host) or an origin URL (`http://127.0.0.1:8081`)."),
-        th.Property("codebase", th.StringType,
-                    description="Codebase such as `v4_6_release/`; default: looked up through "
-                                "`/login/companyinfo/{company_id}`."),
-        th.Property("base_url", th.StringType,
-                    description="Full API base URL (`https://host/v4_6_release/apis/3.0`); "
-                                "overrides `site` and `codebase`."),
-        th.Property("api_version", th.StringType, default="2025.1",
-                    description="API version pinned in the Accept header; empty for the latest."),
+        *CONNECTION_SETTINGS,
         th.Property("start_date", th.DateTimeType,
                     description="Earliest `lastUpdated` to read on a first incremental run."),
         th.Property("page_size", th.IntegerType, default=MAX_PAGE_SIZE,
@@ -84,13 +57,6 @@ class TapConnectWise(Tap):
                                 "filter, e.g. `{\"service_tickets\": \"closedFlag = false\"}`."),
         th.Property("custom_streams", th.ArrayType(CUSTOM_STREAM),
                     description="Extra streams: endpoint template plus `path` and `query` values."),
-        th.Property("requests_per_minute", th.IntegerType, default=1000,
-                    description="Request budget the tap keeps to (ConnectWise throttles above "
-                                "about 1,000 a minute)."),
-        th.Property("max_retries", th.IntegerType, default=8,
-                    description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-        th.Property("request_timeout", th.IntegerType, default=300,
-                    description="Seconds to wait for one response."),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -105,42 +71,15 @@ class TapConnectWise(Tap):
                 f"page_size must be between 1 and {MAX_PAGE_SIZE} (ConnectWise rejects larger "
                 f"pages); got {size}"
             )
-        for key in ("requests_per_minute", "max_retries", "request_timeout"):
-            if key in self.config and self.config[key] < 1:
-                raise _config_error(f"{key} must be at least 1; got {self.config[key]}")
 
     # -- shared by every stream --------------------------------------------------------------------
     @cached_property
-    def auth(self) -> ConnectWiseAuth:
-        return ConnectWiseAuth.from_config(self.config)
-
-    @cached_property
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers["User-Agent"] = self.config.get("user_agent", f"{self.name}/{self.plugin_version}")
-        return session
-
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
-
-    @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(int(self.config.get("requests_per_minute", 1000)), 60.0,
-                           name="connectwise", logger=self.logger)
-
-    @cached_property
-    def base_url(self) -> str:
-        REDACTOR.add(self.config.get("private_key"), self.config.get("client_id"))
-        return resolve_base_url(self.config, self.session, self.retry_policy, self.logger)
-
-    def auth_error_hint(self) -> str:
-        return (
-            "ConnectWise refused the credentials: check the `company_id`, `public_key` and "
-            "`private_key` settings (sent as Basic company_id+public_key:private_key, keys of an "
-            "active API member) and the `client_id` setting (the integration's clientId); "
-            "a 403 means the member's security role lacks access to this endpoint"
-        )
+    def connection(self) -> ConnectWiseConnection:
+        try:
+            return ConnectWiseConnection(self.config, self.logger,
+                                         self.config.get("user_agent", f"{self.name}/{self.plugin_version}"))
+        except ConnectWiseConfigError as exc:
+            raise _config_error(str(exc)) from None
 
     def stream_conditions(self, stream_name: str) -> str | None:
         return (self.config.get("conditions") or {}).get(stream_name)
@@ -163,6 +102,7 @@ class TapConnectWise(Tap):
     # -- streams ---------------------------------------------------------------------------------
     def discover_streams(self) -> list[ConnectWiseStream]:
         self._validate_extra_config()
+        self.connection  # noqa: B018 - validates the connection settings
         specs = catalog.stream_specs()
         streams: dict[str, ConnectWiseStream] = {}
         classes: dict[str, type[ConnectWiseStream]] = {}

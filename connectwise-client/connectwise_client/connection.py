@@ -1,0 +1,214 @@
+"""The ConnectWise Manage connection: settings, authentication, base URL, limits and errors.
+
+Every API call carries Basic ``{companyId}+{publicKey}:{privateKey}``, the integration's
+``clientId`` header and a pinned ``Accept`` version (developer guide: Authentication, ClientIds,
+Versioning). The API lives at ``https://{site}/{codebase}apis/3.0``; the codebase comes from the
+unauthenticated ``/login/companyinfo/{companyId}`` endpoint unless the user pins it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from functools import cached_property
+from typing import Any, Mapping
+from urllib.parse import quote
+
+import requests
+from singer_sdk import typing as th
+
+from connector_core import REDACTOR, RateLimiter, RetryPolicy, redact
+
+# Settings shared by tap-connectwise and target-connectwise.
+CONNECTION_SETTINGS = th.PropertiesList(
+    th.Property("company_id", th.StringType, required=True,
+                description="ConnectWise company id (the login company)."),
+    th.Property("public_key", th.StringType, required=True, secret=True,
+                description="API member public key."),
+    th.Property("private_key", th.StringType, required=True, secret=True,
+                description="API member private key."),
+    th.Property("client_id", th.StringType, required=True, secret=True,
+                description="Integration clientId (a GUID from developer.connectwise.com), "
+                            "sent as the `clientId` header."),
+    th.Property("site", th.StringType, default="api-na.myconnectwise.net",
+                description="`na`, `eu`, `au`, `staging`, a host (`api-eu.myconnectwise.net`, an "
+                            "on-premise host) or an origin URL (`http://127.0.0.1:8081`)."),
+    th.Property("codebase", th.StringType,
+                description="Codebase such as `v4_6_release/`; default: looked up through "
+                            "`/login/companyinfo/{company_id}`."),
+    th.Property("base_url", th.StringType,
+                description="Full API base URL (`https://host/v4_6_release/apis/3.0`); "
+                            "overrides `site` and `codebase`."),
+    th.Property("api_version", th.StringType, default="2025.1",
+                description="API version pinned in the Accept header; empty for the latest."),
+    th.Property("requests_per_minute", th.IntegerType, default=1000,
+                description="Request budget kept to (ConnectWise throttles above about 1,000 a "
+                            "minute)."),
+    th.Property("max_retries", th.IntegerType, default=8,
+                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
+    th.Property("request_timeout", th.IntegerType, default=300,
+                description="Seconds to wait for one response."),
+)
+
+AUTH_HINT = (
+    "ConnectWise refused the credentials: check the `company_id`, `public_key` and "
+    "`private_key` settings (sent as Basic company_id+public_key:private_key, keys of an "
+    "active API member) and the `client_id` setting (the integration's clientId); "
+    "a 403 means the member's security role lacks access to this endpoint"
+)
+CLIENT_ID_HINT = ("ConnectWise rejected the clientId header: set the `client_id` setting to your "
+                  "integration's clientId from developer.connectwise.com")
+
+
+def error_hint(response: requests.Response) -> str | None:
+    """Which setting to fix, for an error response of ConnectWise."""
+    if response.status_code == 400 and b"clientid" in response.content.lower():
+        return CLIENT_ID_HINT
+    if response.status_code in (401, 403):
+        return AUTH_HINT
+    return None
+
+
+class ConnectWiseConnection:
+    """Everything a plugin needs to talk to one ConnectWise site, built from its config."""
+
+    def __init__(self, config: Mapping[str, Any], logger: logging.Logger, user_agent: str) -> None:
+        self.config = config
+        self.logger = logger
+        self.user_agent = user_agent
+        for key in ("requests_per_minute", "max_retries", "request_timeout"):
+            if key in config and config[key] < 1:
+                raise ConnectWiseConfigError(f"{key} must be at least 1; got {config[key]}")
+
+    @cached_property
+    def auth(self) -> ConnectWiseAuth:
+        return ConnectWiseAuth.from_config(self.config)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = self.user_agent
+        session.auth = self.auth
+        return session
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(int(self.config.get("requests_per_minute", 1000)), 60.0,
+                           name="connectwise", logger=self.logger)
+
+    @cached_property
+    def base_url(self) -> str:
+        self.auth  # noqa: B018 - registers the secrets before any request is logged
+        return resolve_base_url(self.config, self.session, self.retry_policy, self.logger)
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", 300))
+
+CLOUD_SITES = {
+    "na": "api-na.myconnectwise.net",
+    "eu": "api-eu.myconnectwise.net",
+    "au": "api-au.myconnectwise.net",
+    "staging": "api-staging.connectwisedev.com",
+}
+
+
+class ConnectWiseConfigError(ValueError):
+    """A setting is missing or wrong; the message names the setting."""
+
+
+class ConnectWiseAuth(requests.auth.AuthBase):
+    """Adds Basic auth, ``clientId`` and the pinned ``Accept`` version to every request."""
+
+    def __init__(self, *, company_id: str, public_key: str, private_key: str, client_id: str,
+                 api_version: str | None) -> None:
+        username = f"{company_id}+{public_key}"
+        token = base64.b64encode(f"{username}:{private_key}".encode()).decode("ascii")
+        REDACTOR.add_basic_auth(username, private_key)
+        REDACTOR.add(private_key, client_id)
+        self._authorization = f"Basic {token}"
+        self._client_id = client_id
+        self._accept = "application/vnd.connectwise.com+json" + (
+            f"; version={api_version}" if api_version else ""
+        )
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._authorization
+        request.headers["clientId"] = self._client_id
+        request.headers["Accept"] = self._accept
+        return request
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ConnectWiseAuth:
+        return cls(
+            company_id=config["company_id"],
+            public_key=config["public_key"],
+            private_key=config["private_key"],
+            client_id=config["client_id"],
+            api_version=config.get("api_version"),
+        )
+
+
+class _NoAuth(requests.auth.AuthBase):
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def site_origin(site: str) -> str:
+    """``https://host`` for a site given as a region (na/eu/au/staging), a host or a URL."""
+    site = site.strip().rstrip("/")
+    site = CLOUD_SITES.get(site.lower(), site)
+    if "://" not in site:
+        site = f"https://{site}"
+    return site
+
+
+def resolve_base_url(config: Mapping[str, Any], session: requests.Session, policy: RetryPolicy,
+                     logger: logging.Logger) -> str:
+    """The API base URL: ``base_url`` if set, else the site plus its codebase."""
+    if config.get("base_url"):
+        return str(config["base_url"]).rstrip("/")
+    origin = site_origin(config.get("site") or CLOUD_SITES["na"])
+    codebase = config.get("codebase")
+    if not codebase:
+        codebase = _lookup_codebase(origin, config["company_id"], session, policy, logger)
+    codebase = codebase.strip("/") + "/"
+    return f"{origin}/{codebase}apis/3.0"
+
+
+def _lookup_codebase(origin: str, company_id: str, session: requests.Session, policy: RetryPolicy,
+                     logger: logging.Logger) -> str:
+    url = f"{origin}/login/companyinfo/{quote(company_id, safe='')}"
+
+    def get() -> requests.Response:
+        # No credentials: the lookup is anonymous (developer guide, Company Info).
+        return policy.raise_for_retriable(session.get(url, timeout=60, auth=_NoAuth()))
+
+    try:
+        response = policy.decorate(get, logger=logger)()
+    except requests.RequestException as exc:
+        raise ConnectWiseConfigError(
+            f"could not reach {origin} to look up the codebase of company_id "
+            f"{company_id!r} ({type(exc).__name__}); check the `site` setting, or set `codebase` "
+            "or `base_url`"
+        ) from None
+    body: Any = None
+    try:
+        body = response.json()
+    except ValueError:
+        pass
+    codebase = body.get("Codebase") if isinstance(body, dict) else None
+    if response.status_code != 200 or not codebase:
+        raise ConnectWiseConfigError(
+            redact(
+                f"{origin}/login/companyinfo/{company_id} answered {response.status_code} without "
+                f"a Codebase: check the `company_id` and `site` settings, or set `codebase` "
+                f"(e.g. v4_6_release/) or `base_url`"
+            )
+        )
+    logger.info("ConnectWise codebase for company %s on %s: %s", company_id, origin, codebase)
+    return codebase
