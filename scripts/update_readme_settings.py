@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PLUGINS = {"tap-connectwise": "tap-connectwise"}  # directory -> executable
+PLUGINS = {  # directory -> executable
+    "tap-connectwise": "tap-connectwise",
+    "target-connectwise": "target-connectwise",
+}
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 

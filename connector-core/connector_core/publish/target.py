@@ -1,0 +1,191 @@
+"""singer-sdk integration of the publish engine: a Target base class and its sink.
+
+A vendor target subclasses :class:`PublishTarget`, names itself, and implements
+``make_dialect()`` and ``default_mapping(stream)``. Records that fail the stream's JSON schema or
+lack a key property are rejected (with the reason) instead of stopping the run; STATE is passed on
+only after the records before it are published or rejected (singer-sdk drains the sinks first),
+and each STATE is also a checkpoint in the results file.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from pathlib import Path
+
+import requests
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError, InvalidRecord
+from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import JSONSchemaValidator
+
+from connector_core.publish.engine import PublishDialect, Publisher, PublishItem
+from connector_core.publish.journal import Journal
+from connector_core.publish.mapping import MappingError, StreamMapping
+from connector_core.ratelimit import RateLimiter
+from connector_core.redaction import install_log_redaction
+from connector_core.retry import RetryPolicy
+
+REJECT_REASON = "__publish_reject_reason__"
+
+PUBLISH_SETTINGS = th.PropertiesList(
+    th.Property(
+        "mappings",
+        th.ObjectType(additional_properties=th.ObjectType(
+            th.Property("entity", th.StringType),
+            th.Property("method", th.StringType),
+            th.Property("path", th.ObjectType(additional_properties=th.StringType)),
+            th.Property("match", th.ArrayType(th.StringType)),
+            th.Property("query", th.ObjectType()),
+        )),
+        description="Per stream: `entity` (endpoint template), `method` (POST, PUT, PATCH, DELETE "
+                    "or UPSERT), `path` ({param: record field}), `match` (fields that find an "
+                    "existing object for UPSERT) and static `query` values.",
+    ),
+    th.Property("dry_run", th.BooleanType, default=False,
+                description="Log the requests that would be sent; send none."),
+    th.Property("concurrency", th.IntegerType, default=4,
+                description="Requests in flight at once (within the rate limit)."),
+    th.Property("results_path", th.StringType, default="output/publish/results.jsonl",
+                description="JSON Lines file: one line per published record."),
+    th.Property("rejects_path", th.StringType, default="output/publish/rejects.jsonl",
+                description="JSON Lines file: each rejected record with the reason."),
+    th.Property("max_retries", th.IntegerType, default=8,
+                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
+)
+
+
+class _MarkingValidator(JSONSchemaValidator):
+    """Marks an invalid record with the reason instead of stopping the run."""
+
+    def validate(self, record: dict[str, t.Any]) -> None:
+        try:
+            super().validate(record)
+        except InvalidRecord as exc:
+            record[REJECT_REASON] = f"record does not match the stream's schema: {exc}"
+
+
+class PublishSink(BatchSink):
+    """Collects a batch of records, then has the engine publish them."""
+
+    def __init__(self, target: PublishTarget, *args: t.Any, **kwargs: t.Any) -> None:
+        self.publish_target = target
+        super().__init__(target, *args, **kwargs)
+
+    def get_validator(self) -> JSONSchemaValidator | None:
+        if not self.config.get("validate_records", True):
+            return None
+        return _MarkingValidator(self.schema)
+
+    def _singer_validate_message(self, record: dict) -> None:
+        # singer-sdk raises on a missing key property; here it is a reject like any bad record.
+        missing = [k for k in self.key_properties if record.get(k) is None]
+        if missing and REJECT_REASON not in record:
+            record[REJECT_REASON] = f"key propert{'y' if len(missing) == 1 else 'ies'} " \
+                                    f"{', '.join(missing)} missing"
+
+    @cached_property
+    def mapping(self) -> StreamMapping:
+        return self.publish_target.mapping_for(self.stream_name)
+
+    def process_record(self, record: dict, context: dict) -> None:
+        context.setdefault("records", []).append(record)
+
+    def process_batch(self, context: dict) -> None:
+        publisher = self.publish_target.publisher
+        items = []
+        for record in context.get("records", []):
+            reason = record.pop(REJECT_REASON, None)
+            if reason:
+                key = [record.get(k) for k in self.key_properties] or None
+                publisher.journal.reject(stream=self.stream_name, key=key, reason=reason,
+                                         record=record)
+                self.logger.warning("Rejected a record of %s (key %s): %s", self.stream_name,
+                                    key, reason)
+                continue
+            items.append(PublishItem.from_record(self.stream_name, record, self.mapping,
+                                                 self.key_properties))
+        publisher.publish(items)
+
+
+class PublishTarget(Target):
+    """Base for the suite's vendor targets: settings, mappings, journal and publisher."""
+
+    default_sink_class = PublishSink
+
+    def make_dialect(self) -> PublishDialect:  # pragma: no cover - vendor targets implement it
+        raise NotImplementedError
+
+    def default_mapping(self, stream: str) -> t.Mapping[str, t.Any] | None:
+        """The mapping of a stream the config doesn't map (e.g. named like a tap's stream)."""
+        return None
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session with the vendor's authentication (override)."""
+        raise NotImplementedError
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        return None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        install_log_redaction()
+        super().__init__(*args, **kwargs)
+        concurrency = self.config.get("concurrency", 4)
+        if concurrency < 1:
+            raise _config_error(f"concurrency must be at least 1; got {concurrency}")
+        for stream, obj in (self.config.get("mappings") or {}).items():
+            self._parse_mapping(stream, obj)
+
+    def _parse_mapping(self, stream: str, obj: t.Mapping[str, t.Any]) -> StreamMapping:
+        try:
+            return StreamMapping.from_config(stream, obj, where=f"mappings.{stream}")
+        except MappingError as exc:
+            raise _config_error(str(exc)) from None
+
+    def mapping_for(self, stream: str) -> StreamMapping:
+        configured = (self.config.get("mappings") or {}).get(stream)
+        obj = configured if configured is not None else self.default_mapping(stream)
+        if obj is None:
+            raise _config_error(
+                f"stream {stream!r} has no mapping: add mappings.{stream} with an `entity` and a "
+                "`method` to the target's config"
+            )
+        return self._parse_mapping(stream, obj)
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(Path(self.config.get("results_path", "output/publish/results.jsonl")),
+                       Path(self.config.get("rejects_path", "output/publish/rejects.jsonl")))
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return Publisher(
+            self.make_dialect(), self.journal, session=self.session,
+            retry_policy=RetryPolicy(max_tries=int(self.config.get("max_retries", 8))),
+            rate_limiter=self.rate_limiter, concurrency=int(self.config.get("concurrency", 4)),
+            dry_run=bool(self.config.get("dry_run", False)), logger=self.logger,
+        )
+
+    def add_sink(self, stream_name: str, schema: dict, key_properties: t.Sequence[str] | None = None):
+        self.mapping_for(stream_name)  # an unmapped stream fails at its SCHEMA, before any record
+        return super().add_sink(stream_name, schema, key_properties)
+
+    def _write_state_message(self, state: dict) -> None:
+        super()._write_state_message(state)
+        self.journal.checkpoint(state)
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        journal = self.__dict__.get("journal")
+        if journal is not None:
+            self.logger.info("Published %d records, rejected %d (results: %s, rejects: %s)",
+                             journal.published, journal.rejected, journal.results_path,
+                             journal.rejects_path)
+            journal.close()
+
+
+def _config_error(message: str) -> ConfigValidationError:
+    return ConfigValidationError(message, errors=[message])

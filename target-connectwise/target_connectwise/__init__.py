@@ -1,0 +1,1 @@
+"""Singer target for ConnectWise Manage (PSA)."""

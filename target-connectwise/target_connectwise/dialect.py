@@ -1,0 +1,242 @@
+"""ConnectWise's publish dialect: which methods each endpoint allows, bodies, PATCH ops, look-ups.
+
+Contract (developer guide, Formatting Each Method / Patch): POST creates (201, the record with
+its id), PUT replaces the whole record (200; unspecified fields reset), PATCH takes an array of
+``{"op": "replace", "path": field, "value": ...}`` (nested objects replaced whole, ``customFields``
+as the whole array) and answers 200, DELETE answers 204. Which methods an endpoint allows and
+its body models come from ``entities.json``, generated from the API's operation catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing as t
+from functools import lru_cache
+from importlib import resources
+
+import requests
+from jsonschema import Draft7Validator
+
+from connectwise_client import ConnectWiseConnection
+from connector_core.params import render_path, template_params
+from connector_core.publish import PublishDialect, PublishItem, Reject, Request
+
+# Columns tap-connectwise adds to the entity's own fields (lifted cursor, parent links), and
+# Singer metadata: never part of a request body.
+ADDED_COLUMNS = {"lastUpdated", "parentId", "grandparentId", "greatGrandparentId", "_parentId",
+                 "_grandparentId"}
+READ_ONLY = {"id", "_info"}
+PATCH_OPS = {"add", "replace", "remove"}
+
+
+@lru_cache(maxsize=1)
+def entities() -> dict[str, t.Any]:
+    text = resources.files(__package__).joinpath("entities.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _shape(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", template.rstrip("/"))
+
+
+@lru_cache(maxsize=1)
+def _by_shape() -> dict[str, str]:
+    return {_shape(path): path for path in entities()["endpoints"]}
+
+
+def find_endpoint(template: str) -> str | None:
+    """The catalog's template for ``template`` (placeholder names may differ)."""
+    return _by_shape().get(_shape(template))
+
+
+class ConnectWiseDialect(PublishDialect):
+    update_method = "PATCH"
+
+    def __init__(self, connection: ConnectWiseConnection) -> None:
+        self.connection = connection
+        self._validators: dict[str, Draft7Validator] = {}
+
+    # -- addressing ------------------------------------------------------------------------------
+    def _endpoint(self, template: str) -> tuple[str, dict]:
+        known = find_endpoint(template)
+        if known is None:
+            raise Reject(f"unknown entity {template}: not an endpoint of the ConnectWise Manage API")
+        return known, entities()["endpoints"][known]
+
+    def collection_path(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
+        template = item.mapping.entity
+        if template.rstrip("/").endswith("}"):  # an item template: its collection
+            template = template.rstrip("/").rsplit("/", 1)[0]
+        return template, {k: v for k, v in item.path.items() if k in template_params(template)}
+
+    def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
+        collection, path = self.collection_path(item)
+        template = find_endpoint(collection + "/{id}")
+        if template is None:
+            raise Reject(f"{collection} has no item endpoint ({collection}/{{id}}) to update")
+        return template, {**path, template_params(template)[-1]: remote_id}
+
+    # -- checks before anything is sent ----------------------------------------------------------
+    def check(self, item: PublishItem) -> None:
+        if item.method == "UPSERT":
+            collection, _ = self.collection_path(item)
+            _, endpoint = self._endpoint(collection)
+            if "POST" not in endpoint["methods"]:
+                raise Reject(f"UPSERT needs POST on {collection}, which allows "
+                             f"{', '.join(endpoint['methods'])}")
+            self.item_path(item, 0)
+            self._body(item, "POST", collection)
+            return
+        template, endpoint = self._endpoint(item.mapping.entity)
+        if item.method not in endpoint["methods"]:
+            raise Reject(f"{item.method} is not allowed on {template}; it allows "
+                         f"{', '.join(endpoint['methods'])}")
+        missing = [p for p in template_params(item.mapping.entity) if item.path.get(p) is None]
+        if missing:
+            raise Reject(f"path parameter {', '.join(missing)} of {item.mapping.entity} has no "
+                         f"value: the record needs the field "
+                         f"{', '.join(item.mapping.field_for(p) for p in missing)}")
+        if item.method in ("POST", "PUT", "PATCH"):
+            self._body(item, item.method, item.mapping.entity)
+
+    def _body(self, item: PublishItem, method: str, template: str) -> t.Any:
+        """The request body for ``method``, validated against the entity's model."""
+        if method == "PATCH":
+            return self._patch_ops(item, template)
+        payload = item.payload
+        if not isinstance(payload, dict):
+            raise Reject(f"the payload of a {method} must be an object; got {type(payload).__name__}")
+        body = {k: v for k, v in payload.items()
+                if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
+        model = self._model(template, method)
+        if model is not None:
+            self._validate(model, body, template, required=True)
+        return body
+
+    def _model(self, template: str, method: str) -> str | None:
+        known, endpoint = self._endpoint(template)
+        body = endpoint["body"]
+        model = body.get(method) or body.get("PUT") or body.get("POST")
+        if model is None and method == "PATCH":  # e.g. /x/{id}: the model of PUT on it
+            return None
+        return model.lstrip("[]") if model else None
+
+    def _validate(self, model: str, body: dict, template: str, *, required: bool) -> None:
+        definitions = entities()["definitions"]
+        schema = definitions[model]
+        unknown = sorted(set(body) - set(schema["properties"]))
+        if unknown:
+            raise Reject(f"field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                         f"{'are' if len(unknown) > 1 else 'is'} not in {model} ({template})")
+        validator = self._validator(model, required)
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        if errors:
+            raise Reject("; ".join(_describe(e, model) for e in errors[:5]))
+
+    def _validator(self, model: str, required: bool) -> Draft7Validator:
+        key = f"{model}:{required}"
+        if key not in self._validators:
+            definitions = entities()["definitions"]
+            root = dict(definitions[model])
+            if not required:
+                root["required"] = []
+            self._validators[key] = Draft7Validator({**root, "definitions": definitions})
+        return self._validators[key]
+
+    def _patch_ops(self, item: PublishItem, template: str) -> list[dict]:
+        payload = item.payload
+        if isinstance(payload, list):  # already an op list: passed through as given
+            for i, op in enumerate(payload):
+                if not (isinstance(op, dict) and op.get("op") in PATCH_OPS and isinstance(op.get("path"), str)):
+                    raise Reject(f"PATCH op {i} must be {{\"op\": add|replace|remove, \"path\": field, "
+                                 f"\"value\": ...}}; got {op!r}")
+            return payload
+        if not isinstance(payload, dict):
+            raise Reject(f"the payload of a PATCH must be an object or an op list; got "
+                         f"{type(payload).__name__}")
+        fields = {k: v for k, v in payload.items()
+                  if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
+        model = self._model(template, "PATCH")
+        if model is not None:
+            self._validate(model, fields, template, required=False)
+        # Nested objects are replaced whole and customFields go as the whole array: ConnectWise
+        # ignores (with a 200) a patch of a path inside an object.
+        return [{"op": "replace", "path": name, "value": value} for name, value in fields.items()]
+
+    # -- requests --------------------------------------------------------------------------------
+    def build(self, item: PublishItem, method: str, template: str, path: dict[str, t.Any]) -> Request:
+        url = self.connection.base_url + render_path(template, path)
+        body = None
+        if method in ("POST", "PUT", "PATCH"):
+            body = self._body(item, method, template)
+        return Request(method=method, url=url, params=dict(item.query), json=body)
+
+    def lookup(self, item: PublishItem, send: t.Callable[[Request], requests.Response]) -> t.Any:
+        payload = item.payload if isinstance(item.payload, dict) else {}
+        collection, path = self.collection_path(item)
+        base = self.connection.base_url + render_path(collection, path)
+        if payload.get("id") is not None and not item.mapping.match:
+            response = send(Request("GET", f"{base}/{payload['id']}", params={"fields": "id"}))
+            if response.status_code == 404:
+                return None
+            self._expect_ok(response, "looking up id " + str(payload["id"]))
+            return response.json().get("id")
+        if not item.mapping.match:
+            return None
+        missing = [m for m in item.mapping.match if payload.get(m) is None]
+        if missing:
+            raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record has "
+                         f"no {', '.join(missing)}")
+        conditions = " and ".join(f"{m} = {_literal(payload[m])}" for m in item.mapping.match)
+        response = send(Request("GET", base, params={"conditions": conditions, "fields": "id",
+                                                     "pageSize": 2}))
+        self._expect_ok(response, f"looking up {conditions}")
+        found = response.json()
+        if len(found) > 1:
+            raise Reject(f"UPSERT match {conditions} finds more than one object in {collection}")
+        return found[0]["id"] if found else None
+
+    def _expect_ok(self, response: requests.Response, what: str) -> None:
+        if response.status_code != 200:
+            vendor = self.vendor_error(response)
+            raise Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else ""),
+                         status=response.status_code, vendor_message=vendor)
+
+    def remote_id(self, item: PublishItem, response: requests.Response) -> t.Any:
+        if response.status_code == 204 or not response.content:
+            path = requests.utils.urlparse(response.url).path.rstrip("/")
+            return path.rsplit("/", 1)[-1]
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        return body.get("id") if isinstance(body, dict) else None
+
+    def vendor_error(self, response: requests.Response) -> str | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:500] or None
+        if not isinstance(body, dict):
+            return None
+        message = body.get("message") or body.get("error")
+        details = [f"{e.get('field') or e.get('resource')}: {e.get('message')}"
+                   for e in body.get("errors") or [] if isinstance(e, dict)]
+        return "; ".join([m for m in [message, *details] if m])[:500] or None
+
+
+def _literal(value: t.Any) -> str:
+    """A value in ConnectWise's conditions grammar."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _describe(error: t.Any, model: str) -> str:
+    where = "/".join(str(p) for p in error.path) or model
+    if error.validator == "required":
+        return f"{model}: {error.message}"
+    return f"{where}: {error.message}"
