@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import typing as t
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,15 +170,7 @@ def build_entities(specs: Path) -> dict:
         if body and op["method"] in ("POST", "PUT") and body.lstrip("[]*") in models:
             entry["body"][op["method"]] = body.lstrip("*")
     used = {m.lstrip("[]") for e in endpoints.values() for m in e["body"].values()}
-    schemas: dict[str, dict] = {}
-    pending = sorted(used)
-    while pending:
-        model = pending.pop()
-        if model in schemas:
-            continue
-        schemas[model] = write_schema(model, models)
-        refs = {r.split("/")[-1] for r in _refs(schemas[model])}
-        pending.extend(sorted(refs - set(schemas)))
+    schemas = closed_schemas(used, lambda model: write_schema(model, models))
     for entry in endpoints.values():
         entry["methods"].sort()
     return {
@@ -261,30 +254,15 @@ def build(specs: Path) -> dict:
     if missing:
         raise SystemExit(f"default streams not in the catalog: {missing}")
 
-    # Close the model set over references so the tap can inline every $ref.
-    schemas: dict[str, dict] = {}
-    pending = sorted(used_models)
-    while pending:
-        model = pending.pop()
-        if model in schemas:
-            continue
-        schemas[model] = model_schema(model, models)
-        pending.extend(sorted(set(_refs(schemas[model])) - set(schemas)))
-
     # Single-record GETs and everything else, so custom streams can find a schema by template.
     get_templates = {
         op["path"]: op["returns"].lstrip("[]*")
         for op in operations["operations"]
         if op["method"] == "GET" and op["returns"] and op["returns"].lstrip("[]*") in models
     }
-    for model in sorted(set(get_templates.values()) - set(schemas)):
-        pending.append(model)
-    while pending:
-        model = pending.pop()
-        if model in schemas:
-            continue
-        schemas[model] = model_schema(model, models)
-        pending.extend(sorted(set(_refs(schemas[model])) - set(schemas)))
+    # Every model a stream or GET template uses, closed over references so the tap can inline them.
+    schemas = closed_schemas(used_models | set(get_templates.values()),
+                             lambda model: model_schema(model, models))
 
     return {
         "generated_by": "scripts/generate_connectwise_catalog.py",
@@ -319,6 +297,18 @@ def _parents_first(streams: list[dict], unreachable: list[str]) -> list[dict]:
         if stream["name"] in by_name:
             place(stream)
     return ordered
+
+
+def closed_schemas(roots: set[str], make: t.Callable[[str], dict]) -> dict[str, dict]:
+    """``make(model)`` for the roots and every model their schemas reference."""
+    schemas: dict[str, dict] = {}
+    pending = sorted(roots)
+    while pending:
+        model = pending.pop()
+        if model not in schemas:
+            schemas[model] = make(model)
+            pending.extend(sorted({r.split("/")[-1] for r in _refs(schemas[model])} - set(schemas)))
+    return schemas
 
 
 def _refs(schema: object):
