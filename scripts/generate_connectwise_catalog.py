@@ -21,7 +21,7 @@ What it decides, per list endpoint:
 - incremental replication (``lastUpdated``, lifted from ``_info``) for top-level endpoints whose
   items carry ``_info``;
 - pagination: forward-only (``pageId``) where the endpoint takes ``pageId`` and its items have an
-  ``id``, except audit-trail endpoints, which the developer guide excludes; else page/Link.
+  ``id``, except audit endpoints (the developer guide excludes the audit trail); else page/Link.
 """
 
 from __future__ import annotations
@@ -231,7 +231,9 @@ def build(specs: Path) -> dict:
         link_columns = [f"_{c}" if c in fields else c for c in LINK_COLUMNS[: len(path_params)][::-1]]
         has_id = "id" in fields
         has_info = "_info" in fields
-        forward_only = entry["supportsPageId"] and has_id and "audittrail" not in path.lower()
+        # The guide excludes "Audit Trail endpoints" from forward-only; read conservatively as
+        # /system/audittrail and every .../audits list.
+        forward_only = entry["supportsPageId"] and has_id and "audit" not in path.lower()
         streams.append(
             {
                 "name": name,

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import msgspec
 import requests
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
@@ -40,13 +41,23 @@ _decode = msgspec.json.Decoder().decode
 class ConnectWisePaginator(BaseAPIPaginator[dict]):
     """Follows ``Link rel="next"``; stops on a short page. Token: ``{"pageId": n}`` or ``{"page": n}``."""
 
-    def __init__(self, page_size: int, rows_in_last_page: t.Callable[[], int]) -> None:
+    def __init__(self, page_size: int, rows_in_last_page: t.Callable[[], int],
+                 forward_only: bool) -> None:
         super().__init__(None)
         self._page_size = page_size
         self._rows_in_last_page = rows_in_last_page
+        self._forward_only = forward_only
 
     def has_more(self, response: requests.Response) -> bool:
-        return self._rows_in_last_page() >= self._page_size and "next" in response.links
+        full = self._rows_in_last_page() >= self._page_size
+        if full and self._forward_only and "next" not in response.links:
+            # Forward-only answers always link the next pageId; a full page without one means
+            # the endpoint ignored forward-only, and stopping here would drop rows.
+            raise FatalAPIError(
+                f"{urlparse(response.url).path} answered a full forward-only page without a "
+                "Link header: the endpoint does not seem to support forward-only pagination"
+            )
+        return full and "next" in response.links
 
     def get_next(self, response: requests.Response) -> dict | None:
         query = dict(parse_qsl(urlparse(response.links["next"]["url"]).query))
@@ -133,7 +144,8 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
     def get_new_paginator(self) -> ConnectWisePaginator | None:
         if not self.spec.paginate:
             return None
-        return ConnectWisePaginator(self.page_size, lambda: self._rows_in_last_page)
+        return ConnectWisePaginator(self.page_size, lambda: self._rows_in_last_page,
+                                    self.spec.forward_only)
 
     def get_url_params(self, context: Context | None, next_page_token: dict | None) -> dict:
         params: dict[str, t.Any] = dict(self._tap.custom_query_values(self.name))

@@ -60,3 +60,17 @@ def test_page_size_setting_is_validated(sandbox):
     run = run_tap(tap_config(sandbox, page_size=1001), streams=["service_tickets"], check=False)
     assert run.returncode != 0
     assert "page_size must be between 1 and 1000" in run.stderr
+
+
+def test_audit_endpoints_page_with_links(sandbox):
+    """Audit lists don't do forward-only: the tap pages them with page/Link and misses nothing."""
+    sandbox.set_size("/time/entries", 3)
+    sandbox.set_size("/time/entries/{parentId}/audits", 2100)
+    sandbox.reset_stats()
+
+    run = run_tap(tap_config(sandbox), streams=["time_entries_audits"])
+
+    assert len(run.records["time_entries_audits"]) == 3 * 2100
+    audit_requests = [r for r in sandbox.request_log() if r["path"].endswith("/audits")]
+    assert len(audit_requests) == 3 * 3
+    assert all("page=" in r["query"] for r in audit_requests)
