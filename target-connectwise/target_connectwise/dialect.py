@@ -86,7 +86,9 @@ class ConnectWiseDialect(PublishDialect):
                 raise Reject(f"UPSERT needs POST on {collection}, which allows "
                              f"{', '.join(endpoint['methods'])}")
             self.item_path(item, 0)
-            self._body(item, "POST", collection)
+            # Whether it becomes a PATCH or a POST is known after the look-up: here only what
+            # holds for both; a POST's required fields are checked when it is built.
+            self._body(item, "POST", collection, required=False)
             return
         template, endpoint = self._endpoint(item.mapping.entity)
         if item.method not in endpoint["methods"]:
@@ -100,7 +102,7 @@ class ConnectWiseDialect(PublishDialect):
         if item.method in ("POST", "PUT", "PATCH"):
             self._body(item, item.method, item.mapping.entity)
 
-    def _body(self, item: PublishItem, method: str, template: str) -> t.Any:
+    def _body(self, item: PublishItem, method: str, template: str, *, required: bool = True) -> t.Any:
         """The request body for ``method``, validated against the entity's model."""
         if method == "PATCH":
             return self._patch_ops(item, template)
@@ -111,7 +113,7 @@ class ConnectWiseDialect(PublishDialect):
                 if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
         model = self._model(template, method)
         if model is not None:
-            self._validate(model, body, template, required=True)
+            self._validate(model, body, template, required=required)
         return body
 
     def _model(self, template: str, method: str) -> str | None:
@@ -197,6 +199,25 @@ class ConnectWiseDialect(PublishDialect):
             raise Reject(f"UPSERT match {conditions} finds more than one object in {collection}")
         return found[0]["id"] if found else None
 
+    def find_created(self, item: PublishItem, request: Request,
+                     send: t.Callable[[Request], requests.Response]) -> t.Any:
+        """The newest object equal to the POST body on its plain fields (strings, numbers, flags)."""
+        body = request.json if isinstance(request.json, dict) else {}
+        template = item.mapping.entity if item.method == "POST" else self.collection_path(item)[0]
+        model = self._model(template, "POST")
+        properties = entities()["definitions"][model]["properties"] if model else {}
+        fields = {name: value for name, value in body.items()
+                  if isinstance(value, (str, int, float, bool)) and name in properties
+                  and properties[name].get("format") != "date-time"}
+        if not fields:
+            return super().find_created(item, request, send)
+        conditions = " and ".join(f"{name} = {_literal(value)}" for name, value in sorted(fields.items()))
+        response = send(Request("GET", request.url, params={"conditions": conditions, "fields": "id",
+                                                            "orderBy": "id desc", "pageSize": 1}))
+        self._expect_ok(response, f"looking up {conditions} after an interrupted POST")
+        found = response.json()
+        return found[0]["id"] if found else None
+
     def _expect_ok(self, response: requests.Response, what: str) -> None:
         if response.status_code != 200:
             vendor = self.vendor_error(response)
@@ -205,8 +226,8 @@ class ConnectWiseDialect(PublishDialect):
 
     def remote_id(self, item: PublishItem, response: requests.Response) -> t.Any:
         if response.status_code == 204 or not response.content:
-            path = requests.utils.urlparse(response.url).path.rstrip("/")
-            return path.rsplit("/", 1)[-1]
+            segment = requests.utils.urlparse(response.url).path.rstrip("/").rsplit("/", 1)[-1]
+            return int(segment) if segment.isdigit() else segment  # an id, like the other methods
         try:
             body = response.json()
         except ValueError:

@@ -80,7 +80,10 @@ class PublishItem:
                 if record.get(mapping.field_for(param)) is not None
             }
             query = dict(mapping.query)
-            payload = record
+            # A field the mapping's ``path`` names explicitly (``{"parentId": "ticket_id"}``)
+            # is the record's address, not part of the object: it fills the path only.
+            address = {f for p, f in mapping.path_fields.items() if f != p}
+            payload = {k: v for k, v in record.items() if k not in address} if address else record
         key = [record.get(k) for k in key_properties] if key_properties else None
         if key is None and isinstance(payload, dict):
             key = payload.get("id") if payload.get("id") is not None else None
@@ -127,6 +130,16 @@ class PublishDialect:
         """Entity template and path values of the collection to POST a new object to."""
         raise NotImplementedError
 
+    def find_created(self, item: PublishItem, request: Request,
+                     send: t.Callable[[Request], requests.Response]) -> t.Any:
+        """After a crash: the id of the object an unanswered POST of ``request`` created, or None.
+
+        Override to look the object up; by default the record is rejected (it may exist).
+        """
+        raise Reject(f"an interrupted run sent this {request.method} {_path_of(request.url)} and "
+                     "recorded no answer: it may have created the object, so it is not sent again "
+                     "(check, and send the record again if the object is missing)")
+
     def remote_id(self, item: PublishItem, response: requests.Response) -> t.Any:
         """The id of the object a response created or changed."""
         return None
@@ -141,7 +154,7 @@ class Publisher:
     def __init__(self, dialect: PublishDialect, journal: Journal, *, session: requests.Session,
                  retry_policy: RetryPolicy, rate_limiter: RateLimiter | None, concurrency: int = 4,
                  dry_run: bool = False, logger: logging.Logger | None = None,
-                 lookup_cache_size: int = 100_000) -> None:
+                 lookup_cache_size: int = 100_000, timeout: float = 300) -> None:
         self.dialect = dialect
         self.journal = journal
         self.session = session
@@ -149,6 +162,7 @@ class Publisher:
         self.rate_limiter = rate_limiter
         self.concurrency = max(1, concurrency)
         self.dry_run = dry_run
+        self.timeout = timeout
         self.logger = logger or logging.getLogger("connector_core.publish")
         self._lookups: OrderedDict[str, t.Any] = OrderedDict()
         self._lookup_lock = threading.Lock()
@@ -180,8 +194,9 @@ class Publisher:
     def publish_one(self, item: PublishItem) -> None:
         earlier = self.journal.already_published(item.fingerprint)
         if earlier is not None:
-            self.logger.info("Record %s of %s was published before the interruption (remote id "
-                             "%s); not sending it again", item.key, item.stream, earlier.get("remote_id"))
+            self.logger.info("Record %s of %s was published before the interruption (%s, remote id "
+                             "%s); not sending it again", item.key, item.stream, earlier.get("method"),
+                             earlier.get("remote_id"))
             return
         try:
             self.dialect.check(item)
@@ -200,6 +215,23 @@ class Publisher:
                                 url=redact(request.url), status=None, remote_id=None,
                                 fingerprint=item.fingerprint, dry_run=True)
             return
+        if request.method == "POST" and self.journal.take_in_doubt(item.fingerprint):
+            try:
+                found = self.dialect.find_created(item, request, self.send)
+            except Reject as reject:
+                self._reject(item, reject)
+                return
+            if found is not None:
+                self.logger.warning("Record %s of %s: the interrupted run's POST created it (id %s); "
+                                    "not sending it again", item.key, item.stream, found)
+                if item.method == "UPSERT":
+                    self._remember(item, found)
+                self.journal.result(stream=item.stream, key=item.key, method="POST",
+                                    url=redact(request.url), status=None, remote_id=found,
+                                    fingerprint=item.fingerprint, recovered=True)
+                return
+        if request.method == "POST":
+            self.journal.sending(item.fingerprint, stream=item.stream, key=item.key)
         response = self.send(request)
         if 200 <= response.status_code < 300:
             remote_id = self.dialect.remote_id(item, response)
@@ -267,7 +299,7 @@ class Publisher:
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
             response = self.session.request(request.method, request.url, params=request.params,
-                                            json=request.json, headers=request.headers, timeout=300)
+                                            json=request.json, headers=request.headers, timeout=self.timeout)
             with self._count_lock:
                 self.requests_sent += 1
             if self.rate_limiter is not None:
@@ -277,11 +309,20 @@ class Publisher:
             return response
 
         try:
-            return self.retry_policy.decorate(attempt, logger=self.logger,
-                                              describe=lambda *_: f"{request.method} {_path_of(request.url)}",
-                                              vendor_error=self.dialect.vendor_error)()
+            response = self.retry_policy.decorate(
+                attempt, logger=self.logger,
+                describe=lambda *_: f"{request.method} {_path_of(request.url)}",
+                vendor_error=self.dialect.vendor_error)()
         except Exception as exc:
             raise PublishError(redact(str(exc))) from exc
+        if response.status_code == 401:
+            # Refused credentials are no fault of the record: rejecting every record (and passing
+            # STATE on) would lose the run; stop it instead.
+            vendor = self.dialect.vendor_error(response)
+            raise PublishError(redact(f"{request.method} {_path_of(request.url)} answered 401"
+                                      + (f": {vendor}" if vendor else "")
+                                      + "; check the credentials"))
+        return response
 
 
 _MISSING = object()

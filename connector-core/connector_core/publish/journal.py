@@ -6,7 +6,14 @@ record and the reason. Lines are flushed as they are written.
 
 Resuming: after a crash the tap resends everything since the last STATE the target emitted. The
 records published since the last checkpoint are exactly the ones that may come again, so they are
-read back at start and a create (POST) is not sent twice: the earlier result is reused.
+read back at start and a create (POST) or a DELETE is not sent twice: the earlier result is reused
+(once per earlier result, so two identical records stay two). PUT and PATCH are sent again (they
+are idempotent; a rerun re-applies them).
+
+A POST is also noted in a side file (``results.pending.jsonl`` next to ``results.jsonl``) before
+it is sent; a note without a result after the last checkpoint is a create the crash left in doubt
+(sent, answer never recorded). The engine asks the vendor's dialect whether that object exists
+before sending it again. The side file is emptied at each checkpoint.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import json
 import threading
 import typing as t
+from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -44,26 +52,41 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def pending_path_for(results_path: Path) -> Path:
+    """The side file of POSTs sent and not yet answered: ``results.jsonl`` → ``results.pending.jsonl``."""
+    stem = results_path.name[:-len(results_path.suffix)] if results_path.suffix else results_path.name
+    return results_path.with_name(f"{stem}.pending.jsonl")
+
+
+# Results whose request is not to be repeated after a crash (PUT and PATCH are simply resent).
+_NOT_REPEATED = frozenset({"POST", "DELETE"})
+
+
 class Journal:
     """Thread-safe writer of the results and rejects files."""
 
     def __init__(self, results_path: str | Path, rejects_path: str | Path) -> None:
         self.results_path = Path(results_path)
         self.rejects_path = Path(rejects_path)
+        self.pending_path = pending_path_for(self.results_path)
         for path in (self.results_path, self.rejects_path):
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._in_flight = self._read_in_flight()
+        self._in_flight, posted = self._read_in_flight()
+        self._in_doubt = self._read_pending() - posted
         self._lock = threading.Lock()
         self._results = self.results_path.open("a", encoding="utf-8")
         self._rejects = self.rejects_path.open("a", encoding="utf-8")
+        self._pending = self.pending_path.open("a", encoding="utf-8")
         self.published = 0
         self.rejected = 0
 
-    def _read_in_flight(self) -> dict[str, dict]:
-        """Results written after the last checkpoint, by record fingerprint."""
-        entries: dict[str, dict] = {}
+    def _read_in_flight(self) -> tuple[dict[str, list[dict]], Counter[str]]:
+        """Results written after the last checkpoint: POST/DELETE ones by record fingerprint, and
+        how many POSTs of each fingerprint were answered."""
+        entries: dict[str, list[dict]] = {}
+        posted: Counter[str] = Counter()
         if not self.results_path.exists():
-            return entries
+            return entries, posted
         with self.results_path.open(encoding="utf-8") as handle:
             for line in handle:
                 try:
@@ -72,13 +95,46 @@ class Journal:
                     continue  # a line cut short by a crash
                 if "checkpoint" in entry:
                     entries.clear()
+                    posted.clear()
                 elif entry.get("fingerprint") and not entry.get("dry_run"):
-                    entries[entry["fingerprint"]] = entry
-        return entries
+                    if entry.get("method") in _NOT_REPEATED:
+                        entries.setdefault(entry["fingerprint"], []).append(entry)
+                    if entry.get("method") == "POST":
+                        posted[entry["fingerprint"]] += 1
+        return entries, posted
+
+    def _read_pending(self) -> Counter[str]:
+        notes: Counter[str] = Counter()
+        if not self.pending_path.exists():
+            return notes
+        with self.pending_path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    notes[json.loads(line)["sending"]] += 1
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return notes
 
     def already_published(self, fingerprint_: str) -> dict | None:
-        """The result of this record if a run that did not finish published it already."""
-        return self._in_flight.get(fingerprint_)
+        """The result of this record if a run that did not finish created or deleted it already.
+
+        Each earlier result is handed out once: a record sent twice is published twice.
+        """
+        with self._lock:
+            earlier = self._in_flight.get(fingerprint_)
+            return earlier.pop(0) if earlier else None
+
+    def take_in_doubt(self, fingerprint_: str) -> bool:
+        """True (once per note) if an interrupted run sent this record's POST and recorded no answer."""
+        with self._lock:
+            if self._in_doubt.get(fingerprint_, 0) > 0:
+                self._in_doubt[fingerprint_] -= 1
+                return True
+            return False
+
+    def sending(self, fingerprint_: str, **entry: t.Any) -> None:
+        """Note, before it is sent, a POST whose answer a crash could lose."""
+        self._write(self._pending, {"time": _now(), "sending": fingerprint_, **entry})
 
     def result(self, **entry: t.Any) -> None:
         self._write(self._results, {"time": _now(), **entry})
@@ -92,8 +148,12 @@ class Journal:
 
     def checkpoint(self, state: t.Any) -> None:
         """Everything before this line is covered by a STATE the target emitted."""
+        with self._lock:
+            self._pending.truncate(0)
         self._write(self._results, {"time": _now(), "checkpoint": fingerprint("state", state)})
-        self._in_flight = {}
+        with self._lock:
+            self._in_flight = {}
+            self._in_doubt = Counter()
 
     def _write(self, handle: t.TextIO, entry: dict) -> None:
         line = json.dumps(entry, default=json_default, separators=(",", ":"))
@@ -105,3 +165,4 @@ class Journal:
         with self._lock:
             self._results.close()
             self._rejects.close()
+            self._pending.close()

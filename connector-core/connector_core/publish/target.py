@@ -2,13 +2,14 @@
 
 A vendor target subclasses :class:`PublishTarget`, names itself, and implements
 ``make_dialect()`` and ``default_mapping(stream)``. Records that fail the stream's JSON schema or
-lack a key property are rejected (with the reason) instead of stopping the run; STATE is passed on
-only after the records before it are published or rejected (singer-sdk drains the sinks first),
-and each STATE is also a checkpoint in the results file.
+lack a key property are rejected (with the reason) instead of stopping the run; each new STATE
+drains the sinks and is passed on as soon as the records before it are published or rejected, and
+each STATE passed on is also a checkpoint in the results file.
 """
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from functools import cached_property
 from pathlib import Path
@@ -36,7 +37,8 @@ PUBLISH_SETTINGS = th.PropertiesList(
             th.Property("entity", th.StringType),
             th.Property("method", th.StringType),
             th.Property("path", th.ObjectType(additional_properties=th.StringType)),
-            th.Property("match", th.ArrayType(th.StringType)),
+            th.Property("match", th.CustomType({"type": ["array", "string"],
+                                                 "items": {"type": "string"}})),
             th.Property("query", th.ObjectType()),
         )),
         description="Per stream: `entity` (endpoint template), `method` (POST, PUT, PATCH, DELETE "
@@ -44,7 +46,7 @@ PUBLISH_SETTINGS = th.PropertiesList(
                     "existing object for UPSERT) and static `query` values.",
     ),
     th.Property("dry_run", th.BooleanType, default=False,
-                description="Log the requests that would be sent; send none."),
+                description="Log the writes that would be sent and send none (UPSERT look-ups still read)."),
     th.Property("concurrency", th.IntegerType, default=4,
                 description="Requests in flight at once (within the rate limit)."),
     th.Property("results_path", th.StringType, default="output/publish/results.jsonl",
@@ -84,6 +86,11 @@ class PublishSink(BatchSink):
         if missing and REJECT_REASON not in record:
             record[REJECT_REASON] = f"key propert{'y' if len(missing) == 1 else 'ies'} " \
                                     f"{', '.join(missing)} missing"
+
+    def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: t.Any) -> None:
+        # singer-sdk turns date-time strings into datetimes here; a publisher sends the values as
+        # they came (ConnectWise wants its own "2019-02-11T15:42:38Z" strings back).
+        return
 
     @cached_property
     def mapping(self) -> StreamMapping:
@@ -167,15 +174,28 @@ class PublishTarget(Target):
             retry_policy=RetryPolicy(max_tries=int(self.config.get("max_retries", 8))),
             rate_limiter=self.rate_limiter, concurrency=int(self.config.get("concurrency", 4)),
             dry_run=bool(self.config.get("dry_run", False)), logger=self.logger,
+            timeout=float(self.config.get("request_timeout", 300)),
         )
 
     def add_sink(self, stream_name: str, schema: dict, key_properties: t.Sequence[str] | None = None):
         self.mapping_for(stream_name)  # an unmapped stream fails at its SCHEMA, before any record
         return super().add_sink(stream_name, schema, key_properties)
 
+    def _process_state_message(self, message_dict: dict) -> None:
+        previous = self._latest_state
+        super()._process_state_message(message_dict)
+        if self._latest_state != previous:
+            # Publish what came before this STATE and pass it on now. Left to a later drain, the
+            # STATE (and its checkpoint) would also cover the records that came after it, and a
+            # tap resending those after a crash would have them created twice.
+            self.drain_all()
+
     def _write_state_message(self, state: dict) -> None:
+        if state == self.__dict__.get("_last_written_state"):
+            return  # a drain with no new STATE (end of input, a full batch): no new checkpoint
         super()._write_state_message(state)
         self.journal.checkpoint(state)
+        self._last_written_state = copy.deepcopy(state)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
