@@ -35,14 +35,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import ROOT, BenchError, SandboxProcess, executable  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "tap_connectwise_throughput.json"
 
 COMPANY_ID = "sandbox"
@@ -54,11 +54,6 @@ PAGE_SIZE = 1000                # the tap's default `page_size`
 STREAM = "service_tickets"
 ENDPOINT = "/service/tickets"
 RSS_SMALL = 20_000
-READY_TIMEOUT = 60.0
-
-
-class BenchError(RuntimeError):
-    """The bench cannot produce a trustworthy figure."""
 
 
 # --------------------------------------------------------------------------- sandbox process
@@ -74,70 +69,20 @@ def serve_sandbox(port: int, seed: int, tickets: int, cache_records: int) -> int
     return 0
 
 
-class SandboxProcess:
-    """The sandbox in a child process, driven through its control plane."""
+def start_sandbox(tickets: int, cache_records: int, seed: int, workdir: Path) -> SandboxProcess:
+    """This script re-run with ``--serve-sandbox``: the CLI has no ``cache_records`` flag."""
+    return SandboxProcess([sys.executable, str(Path(__file__).resolve()), "--serve-sandbox",
+                           "--port", "0", "--seed", str(seed), "--tickets", str(tickets),
+                           "--cache-records", str(cache_records)], workdir)
 
-    def __init__(self, tickets: int, cache_records: int, seed: int, workdir: Path) -> None:
-        self.log_path = workdir / "sandbox.stderr"
-        self._stderr = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve-sandbox", "--port", "0",
-             "--seed", str(seed), "--tickets", str(tickets), "--cache-records", str(cache_records)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
-        self.url = self._wait_ready()
-        self.api_url = f"{self.url}/v2025_1/apis/3.0"
-        self.http = requests.Session()
 
-    def _wait_ready(self) -> str:
-        line: list[bytes] = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(READY_TIMEOUT)
-        text = line[0].decode().strip() if line else ""
-        if not text.startswith("READY "):
-            self.stop()
-            raise BenchError(f"sandbox did not print READY within {READY_TIMEOUT:.0f} s "
-                             f"(got {text!r}); stderr:\n{self.log_path.read_text()[-3000:]}")
-        return text.split(" ", 1)[1]
-
-    def _control(self, method: str, route: str, body: dict | None = None) -> dict:
-        r = self.http.request(method, f"{self.url}/__sandbox/{route}", json=body, timeout=120)
-        if r.status_code != 200:
-            raise BenchError(f"sandbox control {method} {route} -> {r.status_code}: {r.text[:500]}")
-        return r.json()
-
-    def resize(self, n: int) -> None:
-        self._control("POST", "connectwise/size", {"path": ENDPOINT, "n": n})
-
-    def reset_stats(self) -> None:
-        self._control("POST", "reset", {"stats": True, "faults": False, "rate_limit": False, "data": False})
-
-    def stats(self, log: int = 0) -> dict:
-        return self._control("GET", f"stats?log={log}" if log else "stats")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()          # SIGTERM: serve_until_signal shuts down cleanly
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self._stderr.close()
+def resize(sandbox: SandboxProcess, n: int) -> None:
+    sandbox.control("POST", "connectwise/size", {"path": ENDPOINT, "n": n})
 
 
 # --------------------------------------------------------------------------- the tap
 def tap_executable() -> Path:
-    for candidate in (ROOT / ".venv" / "bin" / "tap-connectwise",
-                      Path(sys.executable).parent / "tap-connectwise"):
-        if candidate.exists():
-            return candidate
-    found = shutil.which("tap-connectwise")
-    if not found:
-        raise BenchError("tap-connectwise executable not found (run `uv sync` in the repo root)")
-    return Path(found)
+    return executable("tap-connectwise")
 
 
 def discover_catalog(tap: Path, workdir: Path) -> dict:
@@ -334,7 +279,7 @@ def bench(args: argparse.Namespace) -> dict:
         say(f"bench: tap {tap}; sandbox {n:,} tickets, cache_records={cache_records:,}; workdir {workdir}")
         catalog = discover_catalog(tap, workdir)
         (workdir / "catalog.json").write_text(json.dumps(catalog))
-        sandbox = SandboxProcess(n, cache_records, args.seed, workdir)
+        sandbox = start_sandbox(n, cache_records, args.seed, workdir)
         say(f"bench: sandbox {sandbox.url} (pid {sandbox.proc.pid})")
         (workdir / "config.json").write_text(json.dumps({
             "company_id": COMPANY_ID, "public_key": PUBLIC_KEY, "private_key": PRIVATE_KEY,
@@ -343,7 +288,7 @@ def bench(args: argparse.Namespace) -> dict:
         stderr_path = workdir / "tap.stderr"
 
         # -- start-up: the tap over 0 tickets (resizing empties the sandbox caches, so first) ----
-        sandbox.resize(0)
+        resize(sandbox, 0)
         startups = []
         for _ in range(max(3, args.repeat)):
             run = run_tap(cmd, stderr_path)
@@ -354,14 +299,14 @@ def bench(args: argparse.Namespace) -> dict:
         # -- peak RSS over 20,000 tickets ---------------------------------------------------------
         rss_small = None
         if not args.skip_rss and n != RSS_SMALL:
-            sandbox.resize(RSS_SMALL)
+            resize(sandbox, RSS_SMALL)
             run = run_tap(cmd, stderr_path, count=RSS_SMALL)
             rss_small = run.peak_rss_mb
             say(f"bench: tap over {RSS_SMALL:,} tickets: {run.wall:.2f} s, peak RSS {rss_small:.0f} MB")
-        sandbox.resize(n)
+        resize(sandbox, n)
 
         # -- warm-up: one full pass fills the sandbox's record cache ------------------------------
-        sandbox.reset_stats()
+        sandbox.reset()
         _, pages, wall, _ = baseline_pass(sandbox.api_url, n)
         warm_stats = sandbox.stats(log=log_limit)
         baseline_pages = page_requests(warm_stats.get("log", []))
@@ -369,7 +314,7 @@ def bench(args: argparse.Namespace) -> dict:
             f"{fmt(p50(warm_stats), '.1f')} ms/page)")
 
         # -- correctness: the tap emits exactly N records and requests the same pages -------------
-        sandbox.reset_stats()
+        sandbox.reset()
         run = run_tap(cmd, stderr_path, count=n)
         check_stats = sandbox.stats(log=log_limit)
         tap_pages = page_requests(check_stats.get("log", []))
@@ -385,12 +330,12 @@ def bench(args: argparse.Namespace) -> dict:
         # -- timed runs, best of k ------------------------------------------------------------------
         base_runs, tap_runs = [], []
         for i in range(args.repeat):
-            sandbox.reset_stats()
+            sandbox.reset()
             _, pages, wall, cpu = baseline_pass(sandbox.api_url, n)
             bstats = sandbox.stats()
             base_runs.append({"wall_s": wall, "cpu_s": cpu, "pages": pages,
                               "sandbox_p50_ms": p50(bstats)})
-            sandbox.reset_stats()
+            sandbox.reset()
             run = run_tap(cmd, stderr_path)
             tstats = sandbox.stats(log=log_limit)
             first = first_request_delay(tstats.get("log", []), run.started_epoch)

@@ -34,13 +34,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import ROOT, BenchError, SandboxProcess, executable  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "target_connectwise_publish.json"
 
 COMPANY_ID = "sandbox"
@@ -50,7 +49,6 @@ CLIENT_ID = "00000000-0000-4000-8000-000000000000"
 COLLECTION = "/company/addressFormats"
 STREAM = "address_formats"
 REQUESTS_PER_MINUTE = 100_000
-READY_TIMEOUT = 60.0
 COMPANYINFO = "GET /login/companyinfo/{companyId}"
 
 MODES = {
@@ -64,78 +62,19 @@ MODES = {
 }
 
 
-class BenchError(RuntimeError):
-    """The bench cannot produce a trustworthy figure."""
+def start_sandbox(latency_ms: float, workdir: Path) -> SandboxProcess:
+    """``connector-sandbox connectwise --port 0 --latency-ms N``."""
+    return SandboxProcess(
+        [str(executable("connector-sandbox")), "connectwise", "--port", "0", "--seed", "42",
+         "--latency-ms", str(latency_ms), "--company-id", COMPANY_ID, "--public-key", PUBLIC_KEY,
+         "--private-key", PRIVATE_KEY, "--client-id", CLIENT_ID], workdir)
 
 
-# --------------------------------------------------------------------------- sandbox process
-class SandboxProcess:
-    """``connector-sandbox connectwise --port 0 --latency-ms N`` in a child process."""
-
-    def __init__(self, latency_ms: float, workdir: Path) -> None:
-        exe = executable("connector-sandbox")
-        self.log_path = workdir / "sandbox.stderr"
-        self._stderr = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [str(exe), "connectwise", "--port", "0", "--seed", "42", "--latency-ms", str(latency_ms),
-             "--company-id", COMPANY_ID, "--public-key", PUBLIC_KEY, "--private-key", PRIVATE_KEY,
-             "--client-id", CLIENT_ID],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
-        self.url = self._wait_ready()
-        self.http = requests.Session()
-
-    def _wait_ready(self) -> str:
-        line: list[bytes] = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(READY_TIMEOUT)
-        text = line[0].decode().strip() if line else ""
-        if not text.startswith("READY "):
-            self.stop()
-            raise BenchError(f"sandbox did not print READY within {READY_TIMEOUT:.0f} s "
-                             f"(got {text!r}); stderr:\n{self.log_path.read_text()[-3000:]}")
-        return text.split(" ", 1)[1]
-
-    def _control(self, method: str, route: str, body: dict | None = None) -> dict:
-        r = self.http.request(method, f"{self.url}/__sandbox/{route}", json=body, timeout=120)
-        if r.status_code != 200:
-            raise BenchError(f"sandbox control {method} {route} -> {r.status_code}: {r.text[:500]}")
-        return r.json()
-
-    def reset(self, *, data: bool) -> None:
-        # faults stay: the latency is one of them
-        self._control("POST", "reset", {"stats": True, "faults": False, "rate_limit": False, "data": data})
-
-    def stats(self, log: int = 0) -> dict:
-        return self._control("GET", f"stats?log={log}" if log else "stats")
-
-    def count(self) -> int:
-        return self._control("GET", f"connectwise/count?path={COLLECTION}")["count"]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()          # SIGTERM: serve_until_signal shuts down cleanly
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self._stderr.close()
+def collection_count(sandbox: SandboxProcess) -> int:
+    return sandbox.control("GET", f"connectwise/count?path={COLLECTION}")["count"]
 
 
 # --------------------------------------------------------------------------- the target
-def executable(name: str) -> Path:
-    for candidate in (ROOT / ".venv" / "bin" / name, Path(sys.executable).parent / name):
-        if candidate.exists():
-            return candidate
-    found = shutil.which(name)
-    if not found:
-        raise BenchError(f"{name} executable not found (run `uv sync` in the repo root)")
-    return Path(found)
-
-
 def default_concurrency(target: Path) -> int:
     proc = subprocess.run([str(target), "--about", "--format", "json"], check=False,
                           capture_output=True, text=True, timeout=120)
@@ -198,12 +137,12 @@ def bench(args: argparse.Namespace) -> dict:
     sandbox = None
     runs: list[dict] = []
     try:
-        sandbox = SandboxProcess(args.latency_ms, workdir)
+        sandbox = start_sandbox(args.latency_ms, workdir)
         say(f"bench: sandbox {sandbox.url} (pid {sandbox.proc.pid}), {args.latency_ms:g} ms latency; "
             f"target {target}, default concurrency {default}; {n} records; workdir {workdir}")
         for concurrency in levels:
             sandbox.reset(data=True)
-            base_count = sandbox.count()
+            base_count = collection_count(sandbox)
             created_ids: dict[str, int] = {}
             for mode, (mapping, per_record) in MODES.items():
                 tag = f"{mode.lower()}-c{concurrency}"
@@ -236,7 +175,7 @@ def bench(args: argparse.Namespace) -> dict:
                 expected_routes = {route: k * n for route, k in per_record.items()}
                 if api_routes != expected_routes:
                     raise BenchError(f"{tag}: requests {api_routes}, expected {expected_routes}")
-                count = sandbox.count()
+                count = collection_count(sandbox)
                 expected_count = base_count + n
                 if count != expected_count:
                     raise BenchError(f"{tag}: {count} address formats in the sandbox, expected {expected_count}")

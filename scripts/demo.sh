@@ -8,18 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 port="${SANDBOX_PORT:-8081}"
 tickets="${SANDBOX_TICKETS:-500}"
-mkdir -p output
-log=output/sandbox.log
-uv run --no-sync connector-sandbox connectwise --port "$port" --seed 42 \
-  --size /service/tickets="$tickets" >"$log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q READY "$log" 2>/dev/null && break
-  kill -0 "$sandbox_pid" 2>/dev/null || { cat "$log"; exit 1; }
-  sleep 0.1
-done
-grep -q READY "$log" || { echo "sandbox did not start; see $log" >&2; exit 1; }
+source scripts/sandbox.sh
+start_connectwise_sandbox "$port" output/sandbox.log --size /service/tickets="$tickets"
 export TAP_CONNECTWISE_SITE="http://127.0.0.1:$port"
 uv run --no-sync meltano run tap-connectwise target-duckdb
 uv run --no-sync python scripts/print_row_counts.py output/warehouse.duckdb

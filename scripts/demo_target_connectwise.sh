@@ -11,17 +11,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 port="${SANDBOX_PORT:-8081}"
 mkdir -p output/connectwise/demo
-log=output/connectwise/demo/sandbox.log
 rm -f output/connectwise/demo/results.jsonl output/connectwise/demo/rejects.jsonl
-uv run --no-sync connector-sandbox connectwise --port "$port" --seed 42 >"$log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q READY "$log" 2>/dev/null && break
-  kill -0 "$sandbox_pid" 2>/dev/null || { cat "$log"; exit 1; }
-  sleep 0.1
-done
-grep -q READY "$log" || { echo "sandbox did not start; see $log" >&2; exit 1; }
+source scripts/sandbox.sh
+start_connectwise_sandbox "$port" output/connectwise/demo/sandbox.log
 site="http://127.0.0.1:$port"
 export TAP_CONNECTWISE_SITE="$site" TARGET_CONNECTWISE_SITE="$site"
 export TARGET_CONNECTWISE_RESULTS_PATH="$PWD/output/connectwise/demo/results.jsonl"

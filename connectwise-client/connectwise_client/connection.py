@@ -18,6 +18,7 @@ import requests
 from singer_sdk import typing as th
 
 from connector_core import REDACTOR, RateLimiter, RetryPolicy, redact
+from connector_core.settings import config_error
 
 # Settings shared by tap-connectwise and target-connectwise.
 CONNECTION_SETTINGS = th.PropertiesList(
@@ -71,6 +72,15 @@ def error_hint(response: requests.Response) -> str | None:
 
 class ConnectWiseConnection:
     """Everything a plugin needs to talk to one ConnectWise site, built from its config."""
+
+    @classmethod
+    def for_plugin(cls, plugin: Any) -> ConnectWiseConnection:
+        """The connection of a singer-sdk tap or target; a bad setting is a config error."""
+        try:
+            return cls(plugin.config, plugin.logger,
+                       plugin.config.get("user_agent", f"{plugin.name}/{plugin.plugin_version}"))
+        except ConnectWiseConfigError as exc:
+            raise config_error(str(exc)) from None
 
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger, user_agent: str) -> None:
         self.config = config

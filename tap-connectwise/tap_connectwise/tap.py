@@ -6,13 +6,13 @@ import dataclasses
 import typing as t
 from functools import cached_property
 
-from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConfigError, ConnectWiseConnection
+from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError
 
 from connector_core import RequestParams, install_log_redaction, template_params
+from connector_core.settings import config_error
 
 from tap_connectwise import catalog
 from tap_connectwise.client import ConnectWiseStream
@@ -67,7 +67,7 @@ class TapConnectWise(Tap):
     def _validate_extra_config(self) -> None:
         size = self.config.get("page_size", MAX_PAGE_SIZE)
         if not 1 <= size <= MAX_PAGE_SIZE:
-            raise _config_error(
+            raise config_error(
                 f"page_size must be between 1 and {MAX_PAGE_SIZE} (ConnectWise rejects larger "
                 f"pages); got {size}"
             )
@@ -75,11 +75,7 @@ class TapConnectWise(Tap):
     # -- shared by every stream --------------------------------------------------------------------
     @cached_property
     def connection(self) -> ConnectWiseConnection:
-        try:
-            return ConnectWiseConnection(self.config, self.logger,
-                                         self.config.get("user_agent", f"{self.name}/{self.plugin_version}"))
-        except ConnectWiseConfigError as exc:
-            raise _config_error(str(exc)) from None
+        return ConnectWiseConnection.for_plugin(self)
 
     def stream_conditions(self, stream_name: str) -> str | None:
         return (self.config.get("conditions") or {}).get(stream_name)
@@ -117,7 +113,7 @@ class TapConnectWise(Tap):
             streams[stream.name] = stream
         unknown = sorted(set(self.config.get("conditions") or {}) - set(streams))
         if unknown:
-            raise _config_error(f"conditions names unknown streams: {', '.join(unknown)}")
+            raise config_error(f"conditions names unknown streams: {', '.join(unknown)}")
         return list(streams.values())
 
     def _custom_streams(self, taken: set[str]) -> list[ConnectWiseStream]:
@@ -126,14 +122,14 @@ class TapConnectWise(Tap):
             where = f"custom_streams[{i}]"
             name, endpoint = entry["name"], entry["endpoint"]
             if name in taken:
-                raise _config_error(f"{where}.name {name!r} is already a stream name")
+                raise config_error(f"{where}.name {name!r} is already a stream name")
             taken.add(name)
             if not endpoint.startswith("/"):
-                raise _config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
+                raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
             params = _request_params(entry, where)
             missing = [p for p in template_params(endpoint) if p not in params.path]
             if missing:
-                raise _config_error(
+                raise config_error(
                     f"{where}.endpoint {endpoint!r} needs path value(s) {', '.join(missing)} in "
                     f"{where}.path"
                 )
@@ -156,7 +152,7 @@ class TapConnectWise(Tap):
             elif model:
                 schema = catalog.json_schema(spec)
             else:
-                raise _config_error(
+                raise config_error(
                     f"{where}.endpoint {endpoint!r} is not a GET endpoint of the ConnectWise "
                     f"catalog; give its JSON schema in {where}.schema"
                 )
@@ -168,18 +164,13 @@ class TapConnectWise(Tap):
         return out
 
 
-def _config_error(message: str) -> ConfigValidationError:
-    # singer-sdk's CLI logs ``errors``, not the message, of a ConfigValidationError.
-    return ConfigValidationError(message, errors=[message])
-
-
 def _request_params(entry: t.Mapping[str, t.Any], where: str) -> RequestParams:
     try:
         return RequestParams.from_config(
             {k: entry[k] for k in ("path", "query") if entry.get(k) is not None}, where=where
         )
     except ValueError as exc:
-        raise _config_error(str(exc)) from None
+        raise config_error(str(exc)) from None
 
 
 def _class_name(stream_name: str) -> str:

@@ -6,10 +6,9 @@ import typing as t
 from functools import cached_property
 
 import requests
-from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConfigError, ConnectWiseConnection
+from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
-from singer_sdk.exceptions import ConfigValidationError
 
 from connector_core import RateLimiter
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
@@ -26,11 +25,7 @@ class TargetConnectWise(PublishTarget):
 
     @cached_property
     def connection(self) -> ConnectWiseConnection:
-        try:
-            return ConnectWiseConnection(self.config, self.logger,
-                                         self.config.get("user_agent", f"{self.name}/{self.plugin_version}"))
-        except ConnectWiseConfigError as exc:
-            raise ConfigValidationError(str(exc), errors=[str(exc)]) from None
+        return ConnectWiseConnection.for_plugin(self)
 
     @property
     def session(self) -> requests.Session:

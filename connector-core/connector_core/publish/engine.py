@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from connector_core.params import MissingPathParameterError, render_path, template_params
+from connector_core.params import MissingPathParameterError, template_params
 from connector_core.publish.journal import Journal, canonical_json, fingerprint
 from connector_core.publish.mapping import StreamMapping
 from connector_core.ratelimit import RateLimiter

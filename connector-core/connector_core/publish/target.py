@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, InvalidRecord
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import JSONSchemaValidator
 
@@ -27,6 +27,7 @@ from connector_core.publish.mapping import MappingError, StreamMapping
 from connector_core.ratelimit import RateLimiter
 from connector_core.redaction import install_log_redaction
 from connector_core.retry import RetryPolicy
+from connector_core.settings import config_error
 
 REJECT_REASON = "__publish_reject_reason__"
 
@@ -142,7 +143,7 @@ class PublishTarget(Target):
         super().__init__(*args, **kwargs)
         concurrency = self.config.get("concurrency", 4)
         if concurrency < 1:
-            raise _config_error(f"concurrency must be at least 1; got {concurrency}")
+            raise config_error(f"concurrency must be at least 1; got {concurrency}")
         for stream, obj in (self.config.get("mappings") or {}).items():
             self._parse_mapping(stream, obj)
 
@@ -150,13 +151,13 @@ class PublishTarget(Target):
         try:
             return StreamMapping.from_config(stream, obj, where=f"mappings.{stream}")
         except MappingError as exc:
-            raise _config_error(str(exc)) from None
+            raise config_error(str(exc)) from None
 
     def mapping_for(self, stream: str) -> StreamMapping:
         configured = (self.config.get("mappings") or {}).get(stream)
         obj = configured if configured is not None else self.default_mapping(stream)
         if obj is None:
-            raise _config_error(
+            raise config_error(
                 f"stream {stream!r} has no mapping: add mappings.{stream} with an `entity` and a "
                 "`method` to the target's config"
             )
@@ -206,6 +207,3 @@ class PublishTarget(Target):
                              journal.rejects_path)
             journal.close()
 
-
-def _config_error(message: str) -> ConfigValidationError:
-    return ConfigValidationError(message, errors=[message])

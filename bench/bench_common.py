@@ -1,0 +1,79 @@
+"""What the benchmarks share: finding the venv's executables and driving a sandbox process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT = 60.0
+
+
+class BenchError(RuntimeError):
+    """The bench cannot produce a trustworthy figure."""
+
+
+def executable(name: str) -> Path:
+    """The workspace venv's console script ``name`` (so the process measured is the plugin)."""
+    for candidate in (ROOT / ".venv" / "bin" / name, Path(sys.executable).parent / name):
+        if candidate.exists():
+            return candidate
+    found = shutil.which(name)
+    if not found:
+        raise BenchError(f"{name} executable not found (run `uv sync` in the repo root)")
+    return Path(found)
+
+
+class SandboxProcess:
+    """A sandbox started by ``command`` in a child process, driven through its control plane."""
+
+    def __init__(self, command: list[str], workdir: Path) -> None:
+        self.log_path = workdir / "sandbox.stderr"
+        self._stderr = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self._stderr)
+        self.url = self._wait_ready()
+        self.api_url = f"{self.url}/v2025_1/apis/3.0"
+        self.http = requests.Session()
+
+    def _wait_ready(self) -> str:
+        line: list[bytes] = []
+        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(READY_TIMEOUT)
+        text = line[0].decode().strip() if line else ""
+        if not text.startswith("READY "):
+            self.stop()
+            raise BenchError(f"sandbox did not print READY within {READY_TIMEOUT:.0f} s "
+                             f"(got {text!r}); stderr:\n{self.log_path.read_text()[-3000:]}")
+        return text.split(" ", 1)[1]
+
+    def control(self, method: str, route: str, body: dict | None = None) -> dict:
+        r = self.http.request(method, f"{self.url}/__sandbox/{route}", json=body, timeout=120)
+        if r.status_code != 200:
+            raise BenchError(f"sandbox control {method} {route} -> {r.status_code}: {r.text[:500]}")
+        return r.json()
+
+    def reset(self, *, data: bool = False) -> None:
+        """Reset the counters (and the data if asked); faults such as latency stay."""
+        self.control("POST", "reset", {"stats": True, "faults": False, "rate_limit": False, "data": data})
+
+    def stats(self, log: int = 0) -> dict:
+        return self.control("GET", f"stats?log={log}" if log else "stats")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()          # SIGTERM: the sandbox shuts down cleanly
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._stderr.close()
