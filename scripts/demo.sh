@@ -11,5 +11,7 @@ tickets="${SANDBOX_TICKETS:-500}"
 source scripts/sandbox.sh
 start_connectwise_sandbox "$port" output/sandbox.log --size /service/tickets="$tickets"
 export TAP_CONNECTWISE_SITE="http://127.0.0.1:$port"
-uv run --no-sync meltano run tap-connectwise target-duckdb
+# --full-refresh: the sandbox starts fresh on every demo, so a previous demo's bookmarks would
+# describe another server's data. Against a real ConnectWise, leave it out: runs are incremental.
+uv run --no-sync meltano run --full-refresh tap-connectwise target-duckdb
 uv run --no-sync python scripts/print_row_counts.py output/warehouse.duckdb
