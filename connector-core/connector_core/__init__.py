@@ -5,11 +5,28 @@
 * :mod:`connector_core.ratelimit` - proactive rate limiter fed by the published
   budget and by the vendor's remaining/reset headers;
 * :mod:`connector_core.redaction` - secret masking for logs, errors and crashes;
-* :mod:`connector_core.params` - request parameters and URL path templates.
+* :mod:`connector_core.params` - request parameters and URL path templates;
+* :mod:`connector_core.oauth` - OAuth with rotating refresh tokens: crash-safe
+  token store, single-flight refresh across processes, interactive consent.
 """
 
 from __future__ import annotations
 
+from connector_core.oauth import (
+    AuthorizationError,
+    BearerAuth,
+    OAuthError,
+    OAuthRefresher,
+    OAuthTokens,
+    ReauthorizationRequired,
+    TokenEndpointError,
+    TokenStore,
+    TokenStoreError,
+    authorize,
+    build_consent_url,
+    default_is_dead_chain,
+    default_is_too_early,
+)
 from connector_core.params import (
     InvalidRequestParamsError,
     MissingPathParameterError,
@@ -44,10 +61,16 @@ __all__ = [
     "MASK",
     "REDACTOR",
     "RETRIABLE_EXCEPTIONS",
+    "AuthorizationError",
+    "BearerAuth",
     "HeaderReader",
     "InvalidRequestParamsError",
     "MissingPathParameterError",
+    "OAuthError",
+    "OAuthRefresher",
+    "OAuthTokens",
     "RateLimiter",
+    "ReauthorizationRequired",
     "RedactingFilter",
     "RequestParams",
     "ResilientRESTStreamMixin",
@@ -55,7 +78,14 @@ __all__ = [
     "RetriesExhaustedError",
     "RetryPolicy",
     "SecretRedactor",
+    "TokenEndpointError",
+    "TokenStore",
+    "TokenStoreError",
     "UnknownPathParameterError",
+    "authorize",
+    "build_consent_url",
+    "default_is_dead_chain",
+    "default_is_too_early",
     "default_vendor_error",
     "describe_request",
     "install_log_redaction",
