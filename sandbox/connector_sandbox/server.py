@@ -366,6 +366,11 @@ class SandboxServer:
             resp.headers[k] = v
         return resp
 
+    def internal_error_response(self, exc: Exception) -> Response:
+        """The 500 answer for an unexpected exception (vendors may answer their own error body)."""
+        return json_response({"code": "ConnectWiseApi" if self.vendor == "connectwise" else "InternalError",
+                              "message": f"sandbox internal error: {exc!r}", "errors": None}, 500)
+
     def control_extra(self, name: str, request: Request) -> Response | None:
         """Vendor-specific control-plane routes under ``/__sandbox/<vendor>/...``."""
         return None
@@ -440,8 +445,7 @@ class SandboxServer:
 
                 traceback.print_exc()
             status = 500
-            resp = json_response({"code": "ConnectWiseApi" if self.vendor == "connectwise" else "InternalError",
-                                  "message": f"sandbox internal error: {exc!r}", "errors": None}, 500)
+            resp = self.internal_error_response(exc)
             return resp(environ, start_response)
         finally:
             self._record(request, environ, status, (time.perf_counter() - started) * 1000.0)
