@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = {  # directory -> executable
     "tap-connectwise": "tap-connectwise",
     "target-connectwise": "target-connectwise",
+    "tap-exactonline": "tap-exactonline",
 }
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 

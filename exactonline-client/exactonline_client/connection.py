@@ -1,0 +1,317 @@
+"""The Exact Online connection: settings, OAuth, regional host, divisions, limits and errors.
+
+Contract: ``shared/vendors/connectwise-exactonline.md`` §2. Auth, token and API live on one
+regional host (§2.1): ``{host}/api/oauth2/auth``, ``{host}/api/oauth2/token``, ``{host}/api/v1``.
+Access tokens live 600 s and may not be refreshed before 570 s; every refresh rotates the refresh
+token (§2.2), so the newest one is kept in a :class:`~connector_core.TokenStore` file shared by
+every process, seeded once from the ``refresh_token`` setting. Budgets are per app per division
+(§2.6): a minutely and a daily one, both announced in ``X-RateLimit-*`` headers whose resets are
+epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import Any
+
+import requests
+from connector_core import (
+    BearerAuth,
+    OAuthRefresher,
+    RateLimiter,
+    RetryPolicy,
+    TokenStore,
+    redact,
+)
+from connector_core.settings import config_error
+from singer_sdk import typing as th
+
+REGIONS = {
+    "nl": "https://start.exactonline.nl",
+    "be": "https://start.exactonline.be",
+    "de": "https://start.exactonline.de",
+    "co.uk": "https://start.exactonline.co.uk",
+    "uk": "https://start.exactonline.co.uk",
+    "com": "https://start.exactonline.com",
+    "us": "https://start.exactonline.com",
+    "es": "https://start.exactonline.es",
+    "fr": "https://start.exactonline.fr",
+}
+
+# Settings shared by tap-exactonline and target-exactonline.
+CONNECTION_SETTINGS = th.PropertiesList(
+    th.Property("client_id", th.StringType, required=True, secret=True,
+                description="Client ID of the Exact Online app (App Center)."),
+    th.Property("client_secret", th.StringType, required=True, secret=True,
+                description="Client secret of the Exact Online app."),
+    th.Property("token_store", th.StringType, required=True,
+                description="Path of the JSON file that keeps the rotating tokens (mode 0600, "
+                            "with a `.lock` file next to it); share it between every process "
+                            "that uses the same Exact user and app."),
+    th.Property("refresh_token", th.StringType, secret=True,
+                description="Refresh token used once to create `token_store` when the file does "
+                            "not exist yet; the store holds the newest token from then on."),
+    th.Property("redirect_uri", th.StringType, default="http://127.0.0.1:8765/callback",
+                description="Redirect URI registered for the app (used by `authorize`)."),
+    th.Property("region", th.StringType, default="nl",
+                allowed_values=["nl", "be", "de", "co.uk", "com", "es", "fr", "uk", "us"],
+                description="Exact Online country host: start.exactonline.{region}."),
+    th.Property("base_url", th.StringType,
+                description="Origin URL (`https://start.exactonline.nl`, a proxy or a sandbox); "
+                            "overrides `region`."),
+    th.Property("server_timezone", th.StringType, default="Europe/Amsterdam",
+                description="Wall clock of Exact's `/Date(ms)/` values and `datetime'…'` "
+                            "filters (Exact writes CET/CEST as if UTC); `UTC` to take them as UTC."),
+    th.Property("requests_per_minute", th.IntegerType, default=60,
+                description="Minutely budget per division kept to besides Exact's headers."),
+    th.Property("max_retries", th.IntegerType, default=8,
+                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
+    th.Property("request_timeout", th.IntegerType, default=300,
+                description="Seconds to wait for one response."),
+)
+
+REAUTHORIZE_COMMAND = "{plugin} authorize --config CONFIG.json"
+
+AUTH_HINT = (
+    "Exact Online refused the access token or the division: check that the app's user can open "
+    "this division (Reason header NoDivisionAccess/DivisionBlocked) or grant access again"
+)
+
+
+class ExactConfigError(ValueError):
+    """A setting is missing or wrong; the message names the setting."""
+
+
+def error_hint(response: requests.Response) -> str | None:
+    reason = response.headers.get("Reason")
+    if response.status_code in (401, 403):
+        return AUTH_HINT + (f" (Reason: {reason})" if reason else "")
+    return None
+
+
+def origin_of(config: Mapping[str, Any]) -> str:
+    if config.get("base_url"):
+        url = str(config["base_url"]).strip().rstrip("/")
+        for suffix in ("/api/v1", "/api"):
+            url = url.removesuffix(suffix)
+        if "://" not in url:
+            url = f"https://{url}"
+        return url
+    region = str(config.get("region") or "nl").lower()
+    if region not in REGIONS:
+        raise ExactConfigError(f"region must be one of {', '.join(REGIONS)}; got {region!r}")
+    return REGIONS[region]
+
+
+def _millis_reader(remaining: str, reset: str, limit: str):
+    """Reads ``(remaining, reset epoch seconds, limit)``; Exact's resets are epoch MILLISECONDS."""
+
+    def number(response: requests.Response, header: str) -> float | None:
+        raw = response.headers.get(header)
+        try:
+            return float(raw.strip()) if raw is not None else None
+        except ValueError:
+            return None
+
+    def read(response: requests.Response):
+        left = number(response, remaining)
+        if left is None:
+            return None
+        reset_ms = number(response, reset)
+        cap = number(response, limit)
+        return (int(left), None if reset_ms is None else reset_ms / 1000.0,
+                None if cap is None else int(cap))
+
+    return read
+
+
+read_minutely = _millis_reader("X-RateLimit-Minutely-Remaining", "X-RateLimit-Minutely-Reset",
+                               "X-RateLimit-Minutely-Limit")
+read_daily = _millis_reader("X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Limit")
+
+
+class DivisionLimiter:
+    """The minutely and the daily budget of one division, as one limiter.
+
+    A 429 carries only the headers of the budget that was hit (§2.6); each budget reads its own.
+    """
+
+    def __init__(self, division: int | str, per_minute: int, logger: logging.Logger) -> None:
+        self.minutely = RateLimiter(per_minute, 60.0, name=f"exact {division} minutely",
+                                    logger=logger, header_reader=read_minutely)
+        self.daily = RateLimiter(None, 86400.0, name=f"exact {division} daily", logger=logger,
+                                 header_reader=read_daily)
+
+    def acquire(self) -> float:
+        return self.daily.acquire() + self.minutely.acquire()
+
+    def observe_response(self, response: requests.Response) -> None:
+        self.minutely.observe_response(response)
+        self.daily.observe_response(response)
+
+
+class ExactOnlineConnection:
+    """Everything a plugin needs to talk to Exact Online, built from its config."""
+
+    @classmethod
+    def for_plugin(cls, plugin: Any) -> ExactOnlineConnection:
+        try:
+            return cls(plugin.config, plugin.logger,
+                       plugin.config.get("user_agent", f"{plugin.name}/{plugin.plugin_version}"),
+                       reauthorize_command=REAUTHORIZE_COMMAND.format(plugin=plugin.name))
+        except ExactConfigError as exc:
+            raise config_error(str(exc)) from None
+
+    def __init__(self, config: Mapping[str, Any], logger: logging.Logger, user_agent: str, *,
+                 reauthorize_command: str | None = None) -> None:
+        self.config = config
+        self.logger = logger
+        self.user_agent = user_agent
+        self.reauthorize_command = reauthorize_command
+        for key in ("requests_per_minute", "max_retries", "request_timeout"):
+            if key in config and config[key] < 1:
+                raise ExactConfigError(f"{key} must be at least 1; got {config[key]}")
+        self.origin = origin_of(config)
+        self._limiters: dict[str, DivisionLimiter] = {}
+        self._limiters_lock = threading.Lock()
+
+    # -- URLs --------------------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"{self.origin}/api/v1"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.origin}/api/oauth2/token"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.origin}/api/oauth2/auth"
+
+    # -- OAuth -------------------------------------------------------------------------------------
+    @cached_property
+    def token_store(self) -> TokenStore:
+        store = TokenStore(self.config["token_store"])
+        seed = self.config.get("refresh_token")
+        if seed and not store.exists():
+            store.seed(seed)
+        return store
+
+    @cached_property
+    def refresher(self) -> OAuthRefresher:
+        return OAuthRefresher(
+            self.token_store,
+            token_url=self.token_url,
+            client_id=self.config["client_id"],
+            client_secret=self.config["client_secret"],
+            min_age_before_refresh=570,  # §2.2: TooEarlyToRefreshTokens before 9 min 30 s
+            default_lifetime=600,
+            reauthorize_command=self.reauthorize_command,
+            logger=self.logger,
+        )
+
+    @cached_property
+    def auth(self) -> BearerAuth:
+        return BearerAuth(self.refresher)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = self.user_agent
+        session.headers["Accept"] = "application/json"  # default is Atom XML (§2.4)
+        session.auth = self.auth
+        return session
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
+
+    def rate_limiter(self, division: int | str | None) -> DivisionLimiter:
+        """The budgets of ``division`` (``None``: the division-less endpoints such as current/Me)."""
+        key = str(division)
+        with self._limiters_lock:
+            if key not in self._limiters:
+                self._limiters[key] = DivisionLimiter(
+                    key, int(self.config.get("requests_per_minute", 60)), self.logger)
+            return self._limiters[key]
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", 300))
+
+    # -- plain GETs (divisions) ----------------------------------------------------------------------
+    def get_json(self, path: str, params: Mapping[str, str] | None = None,
+                 division: int | str | None = None) -> Any:
+        """GET ``{api_url}{path}`` with the division's limiter and the retry policy."""
+        limiter = self.rate_limiter(division)
+        url = self.api_url + path
+
+        def attempt() -> requests.Response:
+            limiter.acquire()
+            response = self.session.get(url, params=params, timeout=self.timeout)
+            limiter.observe_response(response)
+            return self.retry_policy.raise_for_retriable(response)
+
+        response = self.retry_policy.decorate(attempt, logger=self.logger)()
+        if response.status_code != 200:
+            hint = error_hint(response) or ""
+            raise RuntimeError(redact(
+                f"{response.status_code} for GET /api/v1{path}: {response.text[:300]} {hint}"))
+        return response.json()
+
+    def current_division(self) -> int:
+        body = self.get_json("/current/Me", {"$select": "CurrentDivision"})
+        return int(results_of(body)[0]["CurrentDivision"])
+
+    def accessible_divisions(self) -> list[int]:
+        """Every division ``system/Divisions`` lists (not limited to one licence, §2.3)."""
+        current = self.current_division()
+        rows: list[dict] = []
+        body = self.get_json(f"/{current}/system/Divisions", {"$select": "Code"}, current)
+        while True:
+            rows.extend(results_of(body))
+            next_url = (body.get("d") or {}).get("__next") if isinstance(body, dict) else None
+            if not next_url:
+                break
+            body = self.get_json(next_url[len(self.api_url):], None, current)
+        return sorted(int(r["Code"]) for r in rows)
+
+
+def results_of(body: Any) -> list[dict]:
+    d = body.get("d") if isinstance(body, dict) else None
+    if isinstance(d, dict):
+        return d.get("results", [d]) if "results" in d else [d]
+    if isinstance(d, list):
+        return d
+    return []
+
+
+def parse_exact_date(value: str, tz: Any) -> str | None:
+    """``/Date(1672531200000)/`` -> ISO 8601 UTC.
+
+    Exact writes the server's wall clock (Europe/Amsterdam) as if it were UTC (contract §2.4,
+    [AB]; the sandbox's default ``wall_clock="CET"``): the milliseconds are read as a naive wall
+    clock time in ``tz`` and converted to UTC. ``tz`` None: read as UTC.
+    """
+    inner = value[6:-2]
+    try:
+        # "/Date(1672531200000+0100)/" carries an explicit offset: the ms are then true UTC.
+        sign = max(inner.rfind("+"), inner.rfind("-"))
+        if sign > 0:
+            return (_EPOCH + timedelta(milliseconds=int(inner[:sign]))).isoformat()
+        wall = (_EPOCH + timedelta(milliseconds=int(inner))).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return value  # not a date after all: keep it as Exact sent it
+    if tz is None:
+        return wall.replace(tzinfo=timezone.utc).isoformat()
+    try:
+        return wall.replace(tzinfo=tz).astimezone(timezone.utc).isoformat()
+    except OverflowError:  # year 1 / 9999 sentinels cannot move across midnight of the calendar
+        return wall.replace(tzinfo=timezone.utc).isoformat()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -1,0 +1,164 @@
+"""Generate tap-exactonline's stream catalog from the Exact Online entity specs.
+
+Reads ``exact_entities_picqer_2025-12.derived.json`` (451 endpoints, properties, keys) and the
+2019 Edm metadata ``meta-data_2019-12.dannyvdsluijs.json`` (property Edm types, allowed verbs)
+from the reference folder (``../shared/specs/exactonline`` by default) and writes
+``tap-exactonline/tap_exactonline/catalog.json``, which the tap loads at run time. The tap never
+reads the reference folder; rerun this script when the specs change and commit the output.
+
+Usage: python scripts/generate_exactonline_catalog.py [--specs DIR] [--out FILE]
+
+What it decides, per entity (contract §2.4-2.5):
+- ``sync/{Service}/{Entity}`` wherever it exists (Timestamp cursor, 1,000 rows a page), plus
+  ``sync/Deleted`` as the stream ``deleted``;
+- else ``bulk/{Service}/{Entity}`` (full read, 1,000 rows a page, ``$select`` required);
+- else the regular endpoint (60 rows a page), incremental on ``Modified`` when the entity has it;
+  ``read/`` functions, beta endpoints and endpoints without GET are left to custom streams;
+- the stream name: the regular path in snake case (``crm/Accounts`` -> ``crm_accounts``);
+- the schema: scalar properties only (embedded line collections and reference classes are
+  navigation properties, not selectable columns); Edm types from the 2019 metadata, else the
+  library's coarse type; ``Edm.DateTime`` (and, without Edm type, ``Created``/``Modified``/
+  ``*Date``) as date-time strings;
+- ``endpoints``: every other GET endpoint (bulk/sync twins of a stream, ``read/`` functions)
+  with its key and compact column types, so custom streams get a schema without one in config;
+- the primary key: ``Division`` plus the entity key (``ID`` for sync views, whose library key is
+  the Timestamp row version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "exactonline"
+DEFAULT_OUT = ROOT / "tap-exactonline" / "tap_exactonline" / "catalog.json"
+
+EDM_TYPES = {
+    "Edm.String": "string", "Edm.Guid": "string", "Edm.DateTime": "date-time",
+    "Edm.Int16": "integer", "Edm.Int32": "integer", "Edm.Int64": "integer", "Edm.Byte": "integer",
+    "Edm.Double": "number", "Edm.Decimal": "number", "Edm.Single": "number",
+    "Edm.Boolean": "boolean", "Edm.Binary": "string",
+}
+SHORT = {"string": "s", "stringdate-time": "d", "integer": "i", "number": "n", "boolean": "b"}
+PHP_TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+def snake(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", path.lower()).strip("_")
+
+
+def json_type(kind: str) -> dict:
+    if kind == "date-time":
+        return {"type": ["string", "null"], "format": "date-time"}
+    return {"type": [kind, "null"]}
+
+
+def build(specs: Path) -> dict:
+    picqer = json.loads((specs / "exact_entities_picqer_2025-12.derived.json").read_text())
+    meta = json.loads((specs / "meta-data_2019-12.dannyvdsluijs.json").read_text())
+    edm: dict[str, dict[str, str]] = {}
+    no_get: set[str] = set()
+    for entry in meta.values():
+        path = entry["uri"].split("{division}/", 1)[-1].lower()
+        edm[path] = {p["name"]: p["type"] for p in entry["properties"]}
+        if not entry.get("supportedMethods", {}).get("get", True):
+            no_get.add(path)
+    entities = picqer["entities"]
+    by_kind: dict[str, dict[str, dict]] = {}
+    for entity in entities:
+        by_kind.setdefault(entity["kind"], {})[entity["path"].lower()] = entity
+    regular = by_kind["rest"]
+
+    def plain(path: str) -> str:  # sync/CRM/Accounts -> crm/accounts
+        return path.split("/", 1)[1].lower()
+
+    def columns(entity: dict, *fallbacks: str) -> dict:
+        types: dict[str, str] = {}
+        for key in (entity["path"].lower(), *fallbacks):
+            for name, kind in edm.get(key, {}).items():
+                types.setdefault(name, kind)
+        out = {}
+        for prop in entity["properties"]:
+            name, php = prop["name"], prop["phpType"]
+            kind = EDM_TYPES.get(types.get(name, ""))
+            if kind is None:
+                if php not in PHP_TYPES:
+                    continue  # navigation property (line collection, reference class)
+                kind = PHP_TYPES[php]
+                if kind == "string" and (name in ("Created", "Modified") or name.endswith("Date")):
+                    kind = "date-time"
+            out[name] = json_type(kind)
+        return out
+
+    streams = []
+    covered: set[str] = set()
+    for path, entity in sorted(by_kind["sync"].items()):
+        if path == "sync/deleted":
+            name = "deleted"
+        else:
+            name = snake(plain(entity["path"]))
+            covered.add(plain(entity["path"]))
+        props = columns(entity, plain(entity["path"]))
+        key = "ID" if "ID" in props else "Timestamp"
+        streams.append({"name": name, "path": "/" + entity["path"], "kind": "sync",
+                        "properties": props, "entity_key": key, "replication_key": "Timestamp",
+                        "selected_by_default": True})
+    for path, entity in sorted(by_kind["bulk"].items()):
+        if plain(path) in covered:
+            continue
+        covered.add(plain(path))
+        props = columns(entity, plain(path))
+        streams.append({"name": snake(plain(entity["path"])), "path": "/" + entity["path"],
+                        "kind": "bulk", "properties": props, "entity_key": entity["primaryKey"],
+                        "replication_key": None, "selected_by_default": True})
+    for path, entity in sorted(regular.items()):
+        if path in covered or path in no_get or "GET" not in entity["libraryMethods"]:
+            continue
+        if path.startswith(("current/",)):
+            continue
+        props = columns(entity)
+        key = entity["primaryKey"] if entity["primaryKey"] in props else None
+        if key is None:
+            continue
+        streams.append({"name": snake(entity["path"]), "path": "/" + entity["path"],
+                        "kind": "regular", "properties": props, "entity_key": key,
+                        "replication_key": "Modified" if "Modified" in props else None,
+                        "selected_by_default": False})
+    # Every other GET endpoint (bulk/sync twins, read functions, beta), for custom streams.
+    chosen = {s["path"].lower() for s in streams}
+    endpoints = {}
+    for entity in entities:
+        path = "/" + entity["path"]
+        if path.lower() in chosen or entity["kind"] == "beta":
+            continue  # beta endpoints live at /api/v1/beta/{division}/..., not below the division
+        if entity["kind"] == "rest" and "GET" not in entity["libraryMethods"]:
+            continue
+        props = columns(entity, plain(entity["path"]) if "/" in entity["path"] else "")
+        endpoints[path] = {"entity_key": "ID" if entity["kind"] == "sync" and "ID" in props
+                           else entity["primaryKey"],
+                           "properties": {k: SHORT[v["type"][0] + v.get("format", "")]
+                                          for k, v in props.items()}}
+    names = [s["name"] for s in streams]
+    assert len(names) == len(set(names)), "duplicate stream names"
+    return {"source": "scripts/generate_exactonline_catalog.py", "streams": streams,
+            "endpoints": endpoints}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    catalog = build(args.specs)
+    args.out.write_text(json.dumps(catalog, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    kinds: dict[str, int] = {}
+    for stream in catalog["streams"]:
+        kinds[stream["kind"]] = kinds.get(stream["kind"], 0) + 1
+    print(f"wrote {args.out}: {len(catalog['streams'])} streams {kinds}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Run the tap: ``python -m tap_exactonline``."""
+
+from tap_exactonline.tap import main
+
+main()

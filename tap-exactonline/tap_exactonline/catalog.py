@@ -1,0 +1,72 @@
+"""The packaged Exact Online stream catalog (``catalog.json``), generated from the vendor specs.
+
+``catalog.json`` is written by ``scripts/generate_exactonline_catalog.py`` and committed: one
+stream per entity (sync where Exact has one, else bulk, else the regular endpoint) with its scalar
+columns and key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    path: str
+    kind: str  # sync | bulk | regular | custom
+    columns: tuple[str, ...] = ()  # API properties, for $select
+    primary_keys: tuple[str, ...] = ("Division", "ID")
+    replication_key: str | None = None
+    selected_by_default: bool = False
+
+
+@lru_cache(maxsize=1)
+def load() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("catalog.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def stream_specs() -> list[tuple[StreamSpec, dict]]:
+    out = []
+    for raw in load()["streams"]:
+        spec = StreamSpec(
+            name=raw["name"], path=raw["path"], kind=raw["kind"],
+            columns=tuple(raw["properties"]),
+            primary_keys=("Division", raw["entity_key"]),
+            replication_key=raw["replication_key"],
+            selected_by_default=raw["selected_by_default"],
+        )
+        out.append((spec, json_schema(raw["properties"], spec.primary_keys)))
+    return out
+
+
+def json_schema(properties: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    props = {"Division": {"type": ["integer"]}, **{k: dict(v) for k, v in properties.items()}}
+    for key in keys:
+        kind = props[key].get("type")
+        if isinstance(kind, list):
+            props[key] = {**props[key], "type": [x for x in kind if x != "null"]}
+    return {"type": "object", "properties": props}
+
+
+_LONG = {"s": {"type": ["string", "null"]}, "i": {"type": ["integer", "null"]},
+         "n": {"type": ["number", "null"]}, "b": {"type": ["boolean", "null"]},
+         "d": {"type": ["string", "null"], "format": "date-time"}}
+
+
+def find_endpoint(endpoint: str) -> dict[str, Any] | None:
+    """``{"entity_key", "properties"}`` of the GET endpoint ``endpoint`` (case-insensitive)."""
+    wanted = endpoint.rstrip("/").lower()
+    for raw in load()["streams"]:
+        if raw["path"].lower() == wanted:
+            return raw
+    for path, raw in load()["endpoints"].items():
+        if path.lower() == wanted:
+            return {"entity_key": raw["entity_key"],
+                    "properties": {k: dict(_LONG[v]) for k, v in raw["properties"].items()}}
+    return None

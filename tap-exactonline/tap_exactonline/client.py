@@ -1,0 +1,210 @@
+"""The Exact Online stream: one class serves sync, bulk, regular endpoints and custom streams.
+
+Every stream is partitioned by division (``{"Division": n}``); ``Division`` is part of every
+primary key and the bookmark is kept per division. Requests send ``Accept: application/json``
+and follow ``d.__next`` verbatim (its ``$skiptoken`` format depends on the key type, §2.4).
+
+* ``sync/…``: ``$filter=Timestamp gt {bookmark}L`` (first run ``gt 0L``), ``$select`` of every
+  column, 1,000 rows a page, rows in Timestamp order (§2.5).
+* ``bulk/…``: full read, ``$select`` required, 1,000 rows a page.
+* regular: 60 rows a page; ``$filter=Modified ge datetime'…'`` (inclusive: the boundary row comes
+  again) in the server's wall clock, ``$orderby=Modified``.
+
+``/Date(ms)/`` values are the server's wall clock written as if UTC (§2.4, the sandbox's
+``wall_clock="CET"``); they are emitted as UTC ISO timestamps (``server_timezone`` setting).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import datetime, timezone
+from functools import cached_property
+from urllib.parse import quote, urlsplit
+
+import msgspec
+import requests
+from connector_core import ResilientRESTStreamMixin, RetryPolicy, render_path
+from exactonline_client import error_hint, parse_exact_date
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams import RESTStream
+
+from tap_exactonline.catalog import StreamSpec
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_exactonline.tap import TapExactOnline
+
+_decode = msgspec.json.Decoder().decode
+EPOCH_START = "1900-01-01T00:00:00"
+
+
+class NextLinkPaginator(BaseAPIPaginator["str | None"]):
+    """The next page is ``d.__next``, an absolute URL followed as it is."""
+
+    def __init__(self, next_link: t.Callable[[], str | None]) -> None:
+        super().__init__(None)
+        self._next_link = next_link
+
+    def get_next(self, response: requests.Response) -> str | None:
+        link = self._next_link()
+        if link and _origin(link) != _origin(response.url):
+            # The bearer token must not travel to another host.
+            raise FatalAPIError(f"Exact Online's next-page link leaves {_origin(response.url)} "
+                                f"for {_origin(link)}; refusing to send the token there")
+        return link
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class ExactStream(ResilientRESTStreamMixin, RESTStream):
+    """One Exact Online endpoint, read per division."""
+
+    spec: StreamSpec
+    is_sorted = False
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+    _tap: TapExactOnline
+
+    def __init__(self, tap: TapExactOnline, spec: StreamSpec, schema: dict) -> None:
+        self.spec = spec
+        super().__init__(tap=tap, name=spec.name, schema=schema, path=spec.path)
+        self.primary_keys = list(spec.primary_keys)
+        self.replication_key = spec.replication_key
+        self.selected_by_default = spec.selected_by_default
+        self._next: str | None = None
+        self._division: int | None = None
+
+    # -- wiring shared with the tap ------------------------------------------------------------
+    @property
+    def url_base(self) -> str:
+        return self._tap.connection.api_url
+
+    @property
+    def authenticator(self) -> requests.auth.AuthBase:
+        return self._tap.connection.auth
+
+    @property
+    def rate_limiter(self) -> t.Any:
+        return self._tap.connection.rate_limiter(self._division)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._tap.connection.retry_policy
+
+    @property
+    def requests_session(self) -> requests.Session:
+        return self._tap.connection.session
+
+    @property
+    def timeout(self) -> int:
+        return self._tap.connection.timeout
+
+    @property
+    def user_agent(self) -> str:
+        return self._tap.connection.user_agent
+
+    @property
+    def http_headers(self) -> dict:
+        headers = super().http_headers
+        headers["Accept"] = "application/json"
+        return headers
+
+    def error_hint(self, response: requests.Response) -> str | None:
+        return error_hint(response)
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        return [{"Division": d} for d in self._tap.divisions]
+
+    # -- request -------------------------------------------------------------------------------
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        # The limiter is taken once per partition by request_decorator: set the division first.
+        self._division = int(context["Division"]) if context else None
+        yield from super().request_records(context)
+
+    def get_url(self, context: Context | None) -> str:
+        division = context["Division"] if context else self._tap.divisions[0]
+        path = render_path(self.path, dict(self._tap.custom_path_values(self.name)))
+        return f"{self.url_base}/{division}{path}"
+
+    def get_new_paginator(self) -> NextLinkPaginator:
+        return NextLinkPaginator(lambda: self._next)
+
+    def prepare_request(self, context: Context | None,
+                        next_page_token: str | None) -> requests.PreparedRequest:
+        if next_page_token:
+            return self.build_prepared_request(method="GET", url=next_page_token,
+                                               headers=self.http_headers)
+        return super().prepare_request(context, next_page_token)
+
+    @cached_property
+    def _selectable(self) -> list[str]:
+        return [p for p in self.schema["properties"] if p in self.spec.columns]
+
+    def _select(self) -> str:
+        mask = self.mask
+        wanted = [p for p in self._selectable
+                  if mask.get(("properties", p), True) or p in self.primary_keys
+                  or p == self.replication_key]
+        return ",".join(wanted)
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> str:
+        params: dict[str, t.Any] = {}
+        custom = dict(self._tap.custom_query_values(self.name))
+        if self.spec.columns and "$select" not in custom:
+            params["$select"] = self._select()
+        filters = []
+        if self.replication_key == "Timestamp":
+            start = self.get_starting_replication_key_value(context)
+            filters.append(f"Timestamp gt {int(start or 0)}L")
+        elif self.replication_key:
+            start = self.get_starting_timestamp(context)
+            filters.append(f"{self.replication_key} ge datetime'{self._wall_clock(start)}'")
+            params["$orderby"] = self.replication_key
+        if custom.get("$filter"):
+            filters.insert(0, str(custom.pop("$filter")))
+        if filters:
+            params["$filter"] = " and ".join(f"({f})" if len(filters) > 1 else f for f in filters)
+        params.update(custom)
+        return "&".join(f"{quote(str(k), safe='$')}={quote(str(v), safe=chr(39) + '$,()')}"
+                        for k, v in params.items())
+
+    def _wall_clock(self, start: datetime | None) -> str:
+        if start is None:
+            return EPOCH_START
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        tz = self._tap.server_tz
+        local = start.astimezone(tz) if tz is not None else start.astimezone(timezone.utc)
+        return local.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S")
+
+    # -- response ------------------------------------------------------------------------------
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        body = _decode(response.content) if response.content else {}
+        d = body.get("d") if isinstance(body, dict) else None
+        self._next = None
+        if isinstance(d, dict) and "results" in d:
+            rows = d["results"]
+            self._next = d.get("__next") or None
+        elif isinstance(d, list):
+            rows = d
+        elif isinstance(d, dict):
+            rows = [d]
+        else:
+            rows = []
+        yield from rows
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        row.pop("__metadata", None)
+        tz = self._tap.server_tz
+        for key, value in row.items():
+            if isinstance(value, str) and value.startswith("/Date(") and value.endswith(")/"):
+                row[key] = parse_exact_date(value, tz)
+        if context:
+            row["Division"] = context["Division"]
+        return row

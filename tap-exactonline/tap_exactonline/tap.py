@@ -1,0 +1,197 @@
+"""tap-exactonline: a Singer tap for Exact Online."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import typing as t
+from functools import cached_property
+
+from connector_core import (
+    RequestParams,
+    TokenStore,
+    authorize,
+    install_log_redaction,
+    template_params,
+)
+from connector_core.settings import config_error
+from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+
+from tap_exactonline import catalog
+from tap_exactonline.catalog import StreamSpec
+from tap_exactonline.client import ExactStream
+
+CUSTOM_STREAM = th.ObjectType(
+    th.Property("name", th.StringType, required=True, description="Stream name."),
+    th.Property("endpoint", th.StringType, required=True,
+                description="Endpoint below `/api/v1/{division}`, e.g. `/read/crm/Documents` or "
+                            "`/salesinvoice/SalesInvoices({id})`; `{params}` come from `path`."),
+    th.Property("path", th.ObjectType(), description="Values for the endpoint's `{params}`."),
+    th.Property("query", th.ObjectType(),
+                description="Query parameters, e.g. `{\"$filter\": \"Status eq 20\"}`; a "
+                            "`$filter` is ANDed with the incremental filter."),
+    th.Property("primary_keys", th.ArrayType(th.StringType),
+                description="Default: `Division` plus the catalog key, or `Division`, `ID`."),
+    th.Property("replication_key", th.StringType,
+                description="`Timestamp` (sync endpoints) or `Modified` for an incremental read."),
+    th.Property("schema", th.ObjectType(),
+                description="JSON schema, for endpoints not in the catalog."),
+)
+
+
+class TapExactOnline(Tap):
+    """Reads Exact Online entities per division: sync, bulk and regular endpoints."""
+
+    name = "tap-exactonline"
+    message_writer_class = MsgSpecWriter
+
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_SETTINGS,
+        th.Property("divisions", th.ArrayType(th.IntegerType),
+                    description="Divisions to read; default: the user's current division "
+                                "(`current/Me`), or every division with `all_divisions`."),
+        th.Property("all_divisions", th.BooleanType, default=False,
+                    description="Read every division `system/Divisions` lists."),
+        th.Property("start_date", th.DateTimeType,
+                    description="Earliest `Modified` for regular endpoints on a first run."),
+        th.Property("custom_streams", th.ArrayType(CUSTOM_STREAM),
+                    description="Extra streams: endpoint template plus `path` and `query` values."),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        install_log_redaction()
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def connection(self) -> ExactOnlineConnection:
+        return ExactOnlineConnection.for_plugin(self)
+
+    @cached_property
+    def server_tz(self) -> t.Any:
+        name = self.config.get("server_timezone") or "Europe/Amsterdam"
+        if name.upper() == "UTC":
+            return None
+        try:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(name)
+        except Exception as exc:  # noqa: BLE001 - unknown zone or no tz database
+            raise config_error(f"server_timezone {name!r} is not a known time zone ({exc})") from None
+
+    @cached_property
+    def divisions(self) -> list[int]:
+        if self.config.get("divisions"):
+            return [int(d) for d in self.config["divisions"]]
+        if self.config.get("all_divisions"):
+            found = self.connection.accessible_divisions()
+        else:
+            found = [self.connection.current_division()]
+        self.logger.info("Exact Online divisions: %s", ", ".join(map(str, found)))
+        return found
+
+    def custom_path_values(self, stream_name: str) -> t.Mapping[str, t.Any]:
+        params = self._custom_params.get(stream_name)
+        return params.path if params else {}
+
+    def custom_query_values(self, stream_name: str) -> t.Mapping[str, t.Any]:
+        params = self._custom_params.get(stream_name)
+        return params.query if params else {}
+
+    @cached_property
+    def _custom_params(self) -> dict[str, RequestParams]:
+        return {e["name"]: _request_params(e, f"custom_streams[{i}]")
+                for i, e in enumerate(self.config.get("custom_streams") or [])}
+
+    def discover_streams(self) -> list[ExactStream]:
+        self.connection  # noqa: B018 - validates the connection settings
+        streams: dict[str, ExactStream] = {}
+        for spec, schema in catalog.stream_specs():
+            streams[spec.name] = ExactStream(self, spec, schema)
+        for i, entry in enumerate(self.config.get("custom_streams") or []):
+            where = f"custom_streams[{i}]"
+            name, endpoint = entry["name"], entry["endpoint"]
+            if name in streams:
+                raise config_error(f"{where}.name {name!r} is already a stream name")
+            if not endpoint.startswith("/"):
+                raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
+            params = _request_params(entry, where)
+            missing = [p for p in template_params(endpoint) if p not in params.path]
+            if missing:
+                raise config_error(f"{where}.endpoint {endpoint!r} needs path value(s) "
+                                   f"{', '.join(missing)} in {where}.path")
+            raw = catalog.find_endpoint(endpoint)
+            if entry.get("schema"):
+                schema = entry["schema"]
+                schema.setdefault("properties", {}).setdefault("Division", {"type": ["integer"]})
+                columns: tuple[str, ...] = ()
+            elif raw:
+                columns = tuple(raw["properties"])
+                schema = catalog.json_schema(raw["properties"], ())
+            else:
+                raise config_error(f"{where}.endpoint {endpoint!r} is not in the Exact Online "
+                                   f"catalog; give its JSON schema in {where}.schema")
+            keys = entry.get("primary_keys")
+            if keys is None:
+                key = raw["entity_key"] if raw else "ID"
+                keys = ["Division", key] if key in schema["properties"] else ["Division"]
+            elif "Division" not in keys:
+                keys = ["Division", *keys]
+            spec = StreamSpec(name=name, path=endpoint, kind="custom", columns=columns,
+                              primary_keys=tuple(keys),
+                              replication_key=entry.get("replication_key"),
+                              selected_by_default=True)
+            streams[name] = ExactStream(self, spec, schema)
+        return list(streams.values())
+
+
+def _request_params(entry: t.Mapping[str, t.Any], where: str) -> RequestParams:
+    try:
+        return RequestParams.from_config(
+            {k: entry[k] for k in ("path", "query") if entry.get(k) is not None}, where=where)
+    except ValueError as exc:
+        raise config_error(str(exc)) from None
+
+
+def authorize_main(argv: list[str]) -> int:
+    """``tap-exactonline authorize --config CONFIG.json``: grant access, write the token store."""
+    parser = argparse.ArgumentParser(prog="tap-exactonline authorize",
+                                     description="Grant access in the browser and store the tokens.")
+    parser.add_argument("--config", required=True, action="append")
+    parser.add_argument("--open-browser", action="store_true")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    config: dict[str, t.Any] = {}
+    for path in args.config:
+        with open(path, encoding="utf-8") as handle:
+            config.update(json.load(handle))
+    install_log_redaction()
+    for key in ("client_id", "client_secret", "token_store"):
+        if not config.get(key):
+            print(f"tap-exactonline authorize: the config has no {key}", file=sys.stderr)
+            return 2
+    origin = origin_of(config)
+    authorize(
+        auth_url=f"{origin}/api/oauth2/auth", token_url=f"{origin}/api/oauth2/token",
+        client_id=config["client_id"], client_secret=config["client_secret"],
+        redirect_uri=config.get("redirect_uri") or "http://127.0.0.1:8765/callback",
+        store=TokenStore(config["token_store"]), timeout=args.timeout,
+        open_browser=args.open_browser, default_lifetime=600,
+    )
+    print(f"tap-exactonline: access granted; tokens stored in {config['token_store']}",
+          file=sys.stderr)
+    return 0
+
+
+def main() -> None:
+    """Console script: the Singer CLI, plus the ``authorize`` subcommand."""
+    if len(sys.argv) > 1 and sys.argv[1] == "authorize":
+        sys.exit(authorize_main(sys.argv[2:]))
+    TapExactOnline.cli()
+
+
+if __name__ == "__main__":
+    main()
