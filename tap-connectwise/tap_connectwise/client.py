@@ -125,7 +125,7 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
         return self.url_base + render_path(self.path, self._path_values(context))
 
     def _path_values(self, context: Context | None) -> dict[str, t.Any]:
-        values = dict(self._tap.custom_path_values(self.name))
+        values = dict(self._tap.custom_request_params(self.name).path)
         if context:
             values.update({k: context[k] for k in self.spec.path_params if k in context})
         return values
@@ -148,7 +148,7 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
                                     self.spec.forward_only)
 
     def get_url_params(self, context: Context | None, next_page_token: dict | None) -> dict:
-        params: dict[str, t.Any] = dict(self._tap.custom_query_values(self.name))
+        params: dict[str, t.Any] = dict(self._tap.custom_request_params(self.name).query)
         if self.spec.paginate:
             params["pageSize"] = self.page_size
             if next_page_token:

@@ -11,7 +11,8 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from connector_core import RequestParams, install_log_redaction, template_params
+from connector_core import install_log_redaction, template_params
+from connector_core.custom_streams import CustomStreamsMixin, custom_stream_params
 from connector_core.settings import config_error
 
 from tap_connectwise import catalog
@@ -40,7 +41,7 @@ CUSTOM_STREAM = th.ObjectType(
 )
 
 
-class TapConnectWise(Tap):
+class TapConnectWise(CustomStreamsMixin, Tap):
     """Reads every ConnectWise Manage list endpoint, plus endpoints declared in config."""
 
     name = "tap-connectwise"
@@ -80,21 +81,6 @@ class TapConnectWise(Tap):
     def stream_conditions(self, stream_name: str) -> str | None:
         return (self.config.get("conditions") or {}).get(stream_name)
 
-    def custom_path_values(self, stream_name: str) -> t.Mapping[str, t.Any]:
-        params = self._custom_params.get(stream_name)
-        return params.path if params else {}
-
-    def custom_query_values(self, stream_name: str) -> t.Mapping[str, t.Any]:
-        params = self._custom_params.get(stream_name)
-        return params.query if params else {}
-
-    @cached_property
-    def _custom_params(self) -> dict[str, RequestParams]:
-        return {
-            entry["name"]: _request_params(entry, f"custom_streams[{i}]")
-            for i, entry in enumerate(self.config.get("custom_streams") or [])
-        }
-
     # -- streams ---------------------------------------------------------------------------------
     def discover_streams(self) -> list[ConnectWiseStream]:
         self._validate_extra_config()
@@ -126,7 +112,7 @@ class TapConnectWise(Tap):
             taken.add(name)
             if not endpoint.startswith("/"):
                 raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
-            params = _request_params(entry, where)
+            params = custom_stream_params(entry, where)
             missing = [p for p in template_params(endpoint) if p not in params.path]
             if missing:
                 raise config_error(
@@ -162,15 +148,6 @@ class TapConnectWise(Tap):
             spec = dataclasses.replace(spec, primary_keys=tuple(keys))
             out.append(ConnectWiseStream(self, spec, schema))
         return out
-
-
-def _request_params(entry: t.Mapping[str, t.Any], where: str) -> RequestParams:
-    try:
-        return RequestParams.from_config(
-            {k: entry[k] for k in ("path", "query") if entry.get(k) is not None}, where=where
-        )
-    except ValueError as exc:
-        raise config_error(str(exc)) from None
 
 
 def _class_name(stream_name: str) -> str:

@@ -129,7 +129,7 @@ class ExactStream(ResilientRESTStreamMixin, RESTStream):
 
     def get_url(self, context: Context | None) -> str:
         division = context["Division"] if context else self._tap.divisions[0]
-        path = render_path(self.path, dict(self._tap.custom_path_values(self.name)))
+        path = render_path(self.path, dict(self._tap.custom_request_params(self.name).path))
         return f"{self.url_base}/{division}{path}"
 
     def get_new_paginator(self) -> NextLinkPaginator:
@@ -155,7 +155,7 @@ class ExactStream(ResilientRESTStreamMixin, RESTStream):
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> str:
         params: dict[str, t.Any] = {}
-        custom = dict(self._tap.custom_query_values(self.name))
+        custom = dict(self._tap.custom_request_params(self.name).query)
         if self.spec.columns and "$select" not in custom:
             params["$select"] = self._select()
         filters = []

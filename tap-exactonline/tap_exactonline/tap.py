@@ -9,12 +9,12 @@ import typing as t
 from functools import cached_property
 
 from connector_core import (
-    RequestParams,
     TokenStore,
     authorize,
     install_log_redaction,
     template_params,
 )
+from connector_core.custom_streams import CustomStreamsMixin, custom_stream_params
 from connector_core.settings import config_error
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
 from singer_sdk import Tap
@@ -43,7 +43,7 @@ CUSTOM_STREAM = th.ObjectType(
 )
 
 
-class TapExactOnline(Tap):
+class TapExactOnline(CustomStreamsMixin, Tap):
     """Reads Exact Online entities per division: sync, bulk and regular endpoints."""
 
     name = "tap-exactonline"
@@ -93,19 +93,6 @@ class TapExactOnline(Tap):
         self.logger.info("Exact Online divisions: %s", ", ".join(map(str, found)))
         return found
 
-    def custom_path_values(self, stream_name: str) -> t.Mapping[str, t.Any]:
-        params = self._custom_params.get(stream_name)
-        return params.path if params else {}
-
-    def custom_query_values(self, stream_name: str) -> t.Mapping[str, t.Any]:
-        params = self._custom_params.get(stream_name)
-        return params.query if params else {}
-
-    @cached_property
-    def _custom_params(self) -> dict[str, RequestParams]:
-        return {e["name"]: _request_params(e, f"custom_streams[{i}]")
-                for i, e in enumerate(self.config.get("custom_streams") or [])}
-
     def discover_streams(self) -> list[ExactStream]:
         self.connection  # noqa: B018 - validates the connection settings
         streams: dict[str, ExactStream] = {}
@@ -118,7 +105,7 @@ class TapExactOnline(Tap):
                 raise config_error(f"{where}.name {name!r} is already a stream name")
             if not endpoint.startswith("/"):
                 raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
-            params = _request_params(entry, where)
+            params = custom_stream_params(entry, where)
             missing = [p for p in template_params(endpoint) if p not in params.path]
             if missing:
                 raise config_error(f"{where}.endpoint {endpoint!r} needs path value(s) "
@@ -146,14 +133,6 @@ class TapExactOnline(Tap):
                               selected_by_default=True)
             streams[name] = ExactStream(self, spec, schema)
         return list(streams.values())
-
-
-def _request_params(entry: t.Mapping[str, t.Any], where: str) -> RequestParams:
-    try:
-        return RequestParams.from_config(
-            {k: entry[k] for k in ("path", "query") if entry.get(k) is not None}, where=where)
-    except ValueError as exc:
-        raise config_error(str(exc)) from None
 
 
 def authorize_main(argv: list[str]) -> int:
