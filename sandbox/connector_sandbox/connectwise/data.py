@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import collections
-import hashlib
 import heapq
 import itertools
 import random
@@ -27,30 +26,17 @@ from typing import Any, Callable, Iterator
 
 import msgspec
 
+from ..seeding import MASK, mix, stable_hash
 from . import pools
 from .catalog import Catalog, Collection, Field, Model, norm_template
 from .conditions import CompiledConditions, FieldPath
 
-MASK = (1 << 64) - 1
 DATA_START = 1546300800  # 2019-01-01T00:00:00Z
 DATA_END = 1735689600  # 2025-01-01T00:00:00Z
 LAG = 2 * 86400  # lastUpdated trails dateEntered by ~2 days (+ jitter below one step)
 VARIANTS = 32
 
 _encode = msgspec.json.Encoder().encode
-
-
-def mix(x: int) -> int:
-    """splitmix64 finaliser: a cheap, well-distributed 64-bit hash of an int."""
-    x = (x + 0x9E3779B97F4A7C15) & MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
-
-
-def stable_hash(*parts: object) -> int:
-    h = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(h, "big")
 
 
 def iso(ts: float) -> str:

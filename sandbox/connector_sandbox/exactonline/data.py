@@ -20,15 +20,14 @@ so ``sizes={"financial/TransactionLines": 100_000}`` costs nothing until a page 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import threading
 from typing import Any, Callable, Iterable
 
+from ..seeding import MASK, mix, stable_hash
 from . import pools
 from .catalog import Catalog, Dataset
 from .odata import WallClock, ms_from_naive
 
-MASK = (1 << 64) - 1
 DAY_MS = 86_400_000
 DATA_START_MS = 1546300800000  # 2019-01-01T00:00:00 (wall clock)
 DATA_END_MS = 1735689600000  # 2025-01-01T00:00:00
@@ -63,19 +62,6 @@ REF_TARGETS = {
 LABEL_SUFFIXES = ("FullName", "Description", "Name", "Code")
 PERSON_REFS = {"Creator", "Modifier", "Manager", "Salesperson", "Employee", "AccountManager", "Approver",
                "DeletedBy"}
-
-
-def mix(x: int) -> int:
-    """splitmix64 finaliser: a cheap, well-distributed 64-bit hash of an int."""
-    x = (x + 0x9E3779B97F4A7C15) & MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
-
-
-def stable_hash(*parts: object) -> int:
-    h = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(h, "big")
 
 
 _M1 = 0xD6E8FEB86659FD93
