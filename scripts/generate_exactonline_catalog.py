@@ -3,7 +3,9 @@
 Reads ``exact_entities_picqer_2025-12.derived.json`` (451 endpoints, properties, keys) and the
 2019 Edm metadata ``meta-data_2019-12.dannyvdsluijs.json`` (property Edm types, allowed verbs)
 from the reference folder (``../shared/specs/exactonline`` by default) and writes
-``tap-exactonline/tap_exactonline/catalog.json``, which the tap loads at run time. The tap never
+``tap-exactonline/tap_exactonline/catalog.json``, which the tap loads at run time, and
+``target-exactonline/target_exactonline/entities.json`` (writable endpoints, see
+:func:`build_entities`). The tap never
 reads the reference folder; rerun this script when the specs change and commit the output.
 
 Usage: python scripts/generate_exactonline_catalog.py [--specs DIR] [--out FILE]
@@ -35,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "exactonline"
 DEFAULT_OUT = ROOT / "tap-exactonline" / "tap_exactonline" / "catalog.json"
+DEFAULT_ENTITIES_OUT = ROOT / "target-exactonline" / "target_exactonline" / "entities.json"
 
 EDM_TYPES = {
     "Edm.String": "string", "Edm.Guid": "string", "Edm.DateTime": "date-time",
@@ -144,16 +147,136 @@ def build(specs: Path) -> dict:
     names = [s["name"] for s in streams]
     assert len(names) == len(set(names)), "duplicate stream names"
     return {"source": "scripts/generate_exactonline_catalog.py", "streams": streams,
-            "endpoints": endpoints}
+            "endpoints": endpoints,
+            "deleted_entity_types": deleted_entity_types(by_kind, regular, streams)}
+
+
+def deleted_entity_types(by_kind: dict, regular: dict, streams: list[dict]) -> dict[str, str]:
+    """``sync/Deleted``'s EntityType codes -> the sync stream whose rows they delete.
+
+    The codes come from the EntityType description (``1= TransactionLines 2= Accounts …``). A code
+    maps to the sync stream of that entity when its rows are the entity's own, so ``EntityKey`` is
+    the row's ``ID``. Left out: header-and-lines views such as ``sync/SalesInvoice/SalesInvoices``
+    (one row per invoice line: the entity has a line collection and the view carries the lines'
+    columns), whose ``ID`` is a line's.
+    """
+    deleted = by_kind["sync"]["sync/deleted"]
+    text = next(p["description"] for p in deleted["properties"] if p["name"] == "EntityType")
+    sync_streams = {s["path"].rsplit("/", 1)[1].lower(): s for s in streams
+                    if s["kind"] == "sync" and s["name"] != "deleted"}
+    out = {}
+    for code, entity in re.findall(r"(\d+)=\s*([A-Za-z]+)", text):
+        stream = sync_streams.get(entity.lower())
+        if stream is None or stream["entity_key"] != "ID":
+            continue
+        header = regular.get(stream["path"].split("/", 2)[2].lower())
+        if header is not None and any(p["phpType"].endswith("[]") for p in header["properties"]):
+            own = {p["name"] for p in header["properties"]}
+            if len(set(stream["properties"]) - own - {"Timestamp"}) > 2:
+                continue  # one row per line
+        out[code] = stream["name"]
+    return out
+
+
+# Compact Edm codes of target-exactonline's entities.json.
+EDM_CODES = {
+    "Edm.String": "s", "Edm.Guid": "g", "Edm.DateTime": "d", "Edm.Int16": "i", "Edm.Int32": "i",
+    "Edm.Byte": "i", "Edm.Int64": "l", "Edm.Double": "n", "Edm.Decimal": "n", "Edm.Single": "n",
+    "Edm.Boolean": "b", "Edm.Binary": "x",
+}
+PHP_CODES = {"string": "s", "int": "i", "float": "n", "bool": "b"}
+# Columns the tap adds or that only Exact's sync views have: never part of a write.
+NOT_WRITTEN = {"Timestamp"}
+
+
+def build_entities(specs: Path, catalog: dict) -> dict:
+    """target-exactonline's ``entities.json``: every writable endpoint, its verbs and fields.
+
+    Verbs: the 2019 metadata's ``supportedMethods`` where it has the endpoint (scraped from Exact's
+    docs), else the library's verbs. Fields: the 2025 library's properties with their Edm type and,
+    where the 2019 metadata knows, whether POST and PUT may set them (``w``: ``p`` and/or ``u``;
+    ``?`` unknown, treated as writable). ``lines``: embedded line collections (``SalesInvoiceLine[]``)
+    with the lines' endpoint. ``streams``: tap-exactonline streams whose columns all belong to
+    the endpoint (plus ``Timestamp``), so a tap stream maps to its entity without configuration.
+    """
+    picqer = json.loads((specs / "exact_entities_picqer_2025-12.derived.json").read_text())
+    meta = json.loads((specs / "meta-data_2019-12.dannyvdsluijs.json").read_text())
+    meta_by_path = {m["uri"].split("{division}/", 1)[-1].lower(): m for m in meta.values()}
+    by_class = {e["class"]: e for e in picqer["entities"] if e["kind"] == "rest"}
+    entities: dict[str, dict] = {}
+    for entity in picqer["entities"]:
+        if entity["kind"] != "rest":
+            continue
+        known = meta_by_path.get(entity["path"].lower())
+        if known is not None:
+            methods = [m.upper() for m, ok in known["supportedMethods"].items() if ok]
+        else:
+            methods = list(entity["libraryMethods"])
+        if not set(methods) & {"POST", "PUT", "DELETE"}:
+            continue
+        edm = {p["name"]: p for p in (known or {}).get("properties", [])}
+        properties: dict[str, dict] = {}
+        lines: dict[str, str] = {}
+        for prop in entity["properties"]:
+            name, php = prop["name"], prop["phpType"]
+            if php.endswith("[]"):
+                line_class = by_class.get(php[:-2])
+                if line_class is not None:
+                    lines[name] = line_class["path"]
+                continue
+            scraped = edm.get(name)
+            code = EDM_CODES.get(scraped["type"]) if scraped else None
+            if code is None:
+                if php not in PHP_CODES:
+                    continue  # a reference class: not a column
+                code = PHP_CODES[php]
+                if code == "s" and (name in ("Created", "Modified") or name.endswith("Date")):
+                    code = "d"
+            if scraped is not None:
+                sm = scraped.get("supportedMethods") or {}
+                writable = ("p" if sm.get("post") else "") + ("u" if sm.get("put") else "")
+            else:
+                writable = "?"
+            properties[name] = {"t": code, "w": writable}
+        key = entity["primaryKey"]
+        if key not in properties:
+            continue
+        key_type = properties[key]["t"]
+        if key_type == "s" and key.lower().endswith("id") and edm.get(key) is None:
+            key_type = "g"  # UNCERTAIN: an ...ID key without Edm type; every known one is Edm.Guid
+        entities[entity["path"]] = {"methods": methods, "key": key, "key_type": key_type,
+                                    "properties": properties, "lines": lines,
+                                    "docs": entity.get("docs")}
+    by_lower = {path.lower(): path for path in entities}
+    streams = {}
+    for stream in catalog["streams"]:
+        path = stream["path"].lstrip("/")
+        if stream["kind"] in ("sync", "bulk"):
+            path = path.split("/", 1)[1]
+        target = by_lower.get(path.lower())
+        if target is None or "POST" not in entities[target]["methods"]:
+            continue
+        columns = set(stream["properties"]) - NOT_WRITTEN
+        if columns <= set(entities[target]["properties"]):
+            streams[stream["name"]] = "/" + target
+    return {"source": "scripts/generate_exactonline_catalog.py", "entities": entities,
+            "streams": streams}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--entities-out", type=Path, default=DEFAULT_ENTITIES_OUT)
     args = parser.parse_args()
     catalog = build(args.specs)
     args.out.write_text(json.dumps(catalog, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    entities = build_entities(args.specs, catalog)
+    args.entities_out.parent.mkdir(parents=True, exist_ok=True)
+    args.entities_out.write_text(json.dumps(entities, indent=1, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+    print(f"wrote {args.entities_out}: {len(entities['entities'])} writable endpoints, "
+          f"{len(entities['streams'])} tap streams mapped to them")
     kinds: dict[str, int] = {}
     for stream in catalog["streams"]:
         kinds[stream["kind"]] = kinds.get(stream["kind"], 0) + 1

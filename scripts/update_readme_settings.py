@@ -19,6 +19,7 @@ PLUGINS = {  # directory -> executable
     "tap-connectwise": "tap-connectwise",
     "target-connectwise": "target-connectwise",
     "tap-exactonline": "tap-exactonline",
+    "target-exactonline": "target-exactonline",
 }
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 

@@ -35,7 +35,7 @@ from connector_core.params import (
     render_path,
     template_params,
 )
-from connector_core.ratelimit import HeaderReader, RateLimiter, make_header_reader
+from connector_core.ratelimit import BudgetExhausted, HeaderReader, RateLimiter, make_header_reader
 from connector_core.redaction import (
     MASK,
     REDACTOR,
@@ -58,6 +58,7 @@ from connector_core.retry import (
 )
 
 __all__ = [
+    "BudgetExhausted",
     "MASK",
     "REDACTOR",
     "RETRIABLE_EXCEPTIONS",

@@ -24,7 +24,7 @@ from collections import deque
 if t.TYPE_CHECKING:
     import requests
 
-__all__ = ["HeaderReader", "RateLimiter", "make_header_reader"]
+__all__ = ["BudgetExhausted", "HeaderReader", "RateLimiter", "make_header_reader"]
 
 HeaderReader = t.Callable[
     ["requests.Response"], "tuple[int | None, float | None, int | None] | None"
@@ -32,6 +32,18 @@ HeaderReader = t.Callable[
 """Reads ``(remaining, reset_at_epoch, limit)`` from a response, or ``None``."""
 
 _INFO_WAIT_SECONDS = 5.0
+
+
+class BudgetExhausted(RuntimeError):
+    """The budget is spent and renews later than the caller is willing to wait (``max_wait``).
+
+    ``reset_at_epoch`` is the Unix time the server said the budget renews (None if unknown).
+    """
+
+    def __init__(self, message: str, *, limiter_name: str, reset_at_epoch: float | None) -> None:
+        super().__init__(message)
+        self.limiter_name = limiter_name
+        self.reset_at_epoch = reset_at_epoch
 _DEFAULT_LOGGER = logging.getLogger("connector_core.ratelimit")
 
 
@@ -56,6 +68,9 @@ class RateLimiter:
         header_reader: optional function reading
             ``(remaining, reset_at_epoch, limit)`` from a response; used by
             :meth:`observe_response`.
+        max_wait: longest wait :meth:`acquire` accepts; a longer one raises
+            :class:`BudgetExhausted` instead of sleeping (e.g. a daily budget
+            spent until tomorrow). ``None``: always wait.
     """
 
     def __init__(
@@ -70,6 +85,7 @@ class RateLimiter:
         sleep: t.Callable[[float], t.Any] = time.sleep,
         logger: logging.Logger | None = None,
         header_reader: HeaderReader | None = None,
+        max_wait: float | None = None,
     ) -> None:
         if max_requests is not None and max_requests < 1:
             raise ValueError(f"max_requests must be at least 1 or None; got {max_requests}")
@@ -84,6 +100,7 @@ class RateLimiter:
         self._sleep = sleep
         self._logger = logger or _DEFAULT_LOGGER
         self._header_reader = header_reader
+        self.max_wait = max_wait
 
         self._lock = threading.Lock()
         self._stamps: deque[float] = deque()
@@ -120,6 +137,12 @@ class RateLimiter:
                     self.acquired_total += 1
                     self.waited_seconds_total += waited
                     return waited
+                if self.max_wait is not None and delay > self.max_wait:
+                    reset_at = self._wall_clock() + delay
+                    raise BudgetExhausted(
+                        f"Rate limiter {self.name or '-'}: {reason}; the budget renews in "
+                        f"{delay:.0f} s, longer than the {self.max_wait:g} s this run may wait",
+                        limiter_name=self.name, reset_at_epoch=reset_at)
             level = logging.INFO if delay > _INFO_WAIT_SECONDS else logging.DEBUG
             self._logger.log(
                 level,

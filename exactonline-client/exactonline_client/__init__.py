@@ -2,15 +2,20 @@
 
 from exactonline_client.connection import (
     CONNECTION_SETTINGS,
+    GUID_RE,
     REGIONS,
     DivisionLimiter,
     ExactConfigError,
     ExactOnlineConnection,
     error_hint,
+    odata_literal,
     origin_of,
     parse_exact_date,
     results_of,
+    server_timezone,
+    to_server_datetime,
 )
 
-__all__ = ["CONNECTION_SETTINGS", "REGIONS", "DivisionLimiter", "ExactConfigError",
-           "ExactOnlineConnection", "error_hint", "origin_of", "parse_exact_date", "results_of"]
+__all__ = ["CONNECTION_SETTINGS", "GUID_RE", "REGIONS", "DivisionLimiter", "ExactConfigError",
+           "ExactOnlineConnection", "error_hint", "odata_literal", "origin_of", "parse_exact_date",
+           "results_of", "server_timezone", "to_server_datetime"]

@@ -12,6 +12,7 @@ epoch milliseconds.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -19,12 +20,14 @@ from functools import cached_property
 from typing import Any
 
 import requests
+from dateutil.parser import isoparse
 from connector_core import (
     BearerAuth,
     OAuthRefresher,
     RateLimiter,
     RetryPolicy,
     TokenStore,
+    default_vendor_error,
     redact,
 )
 from connector_core.settings import config_error
@@ -68,6 +71,13 @@ CONNECTION_SETTINGS = th.PropertiesList(
                             "filters (Exact writes CET/CEST as if UTC); `UTC` to take them as UTC."),
     th.Property("requests_per_minute", th.IntegerType, default=60,
                 description="Minutely budget per division kept to besides Exact's headers."),
+    th.Property("daily_budget_reserve", th.IntegerType, default=0,
+                description="Requests of each division's daily budget to leave unused (for "
+                            "other apps or a later target run)."),
+    th.Property("daily_budget_max_wait", th.IntegerType, default=300,
+                description="Seconds a run may wait for a spent daily budget to renew; when it "
+                            "renews later, the tap stops cleanly with its state saved and the "
+                            "target stops without passing STATE on."),
     th.Property("max_retries", th.IntegerType, default=8,
                 description="Tries per request on 429, 5xx, timeouts and dropped connections."),
     th.Property("request_timeout", th.IntegerType, default=300,
@@ -91,6 +101,22 @@ def error_hint(response: requests.Response) -> str | None:
     if response.status_code in (401, 403):
         return AUTH_HINT + (f" (Reason: {reason})" if reason else "")
     return None
+
+
+def error_message(response: requests.Response) -> str | None:
+    """Exact's error text: ``{"error": {"message": {"value": …}}}`` (§2.7), else the plain body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return default_vendor_error(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, dict):
+            message = message.get("value")
+        if isinstance(message, str) and message.strip():
+            return message.strip()[:500]
+    return default_vendor_error(response)
 
 
 def origin_of(config: Mapping[str, Any]) -> str:
@@ -140,11 +166,16 @@ class DivisionLimiter:
     A 429 carries only the headers of the budget that was hit (§2.6); each budget reads its own.
     """
 
-    def __init__(self, division: int | str, per_minute: int, logger: logging.Logger) -> None:
+    def __init__(self, division: int | str, per_minute: int, logger: logging.Logger, *,
+                 daily_reserve: int = 0, daily_max_wait: float | None = None) -> None:
+        self.division = division
         self.minutely = RateLimiter(per_minute, 60.0, name=f"exact {division} minutely",
                                     logger=logger, header_reader=read_minutely)
-        self.daily = RateLimiter(None, 86400.0, name=f"exact {division} daily", logger=logger,
-                                 header_reader=read_daily)
+        # A spent daily budget renews hours later: acquire() raises BudgetExhausted instead of
+        # sleeping past daily_max_wait.
+        self.daily = RateLimiter(None, 86400.0, name=f"exact division {division} daily",
+                                 logger=logger, header_reader=read_daily, reserve=daily_reserve,
+                                 max_wait=daily_max_wait)
 
     def acquire(self) -> float:
         return self.daily.acquire() + self.minutely.acquire()
@@ -175,6 +206,10 @@ class ExactOnlineConnection:
         for key in ("requests_per_minute", "max_retries", "request_timeout"):
             if key in config and config[key] < 1:
                 raise ExactConfigError(f"{key} must be at least 1; got {config[key]}")
+        for key in ("daily_budget_reserve", "daily_budget_max_wait"):
+            if (config.get(key) or 0) < 0:
+                raise ExactConfigError(f"{key} must not be negative; got {config[key]}")
+        self.server_tz = server_timezone(config.get("server_timezone"))
         self.origin = origin_of(config)
         self._limiters: dict[str, DivisionLimiter] = {}
         self._limiters_lock = threading.Lock()
@@ -236,7 +271,9 @@ class ExactOnlineConnection:
         with self._limiters_lock:
             if key not in self._limiters:
                 self._limiters[key] = DivisionLimiter(
-                    key, int(self.config.get("requests_per_minute", 60)), self.logger)
+                    key, int(self.config.get("requests_per_minute", 60)), self.logger,
+                    daily_reserve=int(self.config.get("daily_budget_reserve") or 0),
+                    daily_max_wait=float(self.config.get("daily_budget_max_wait", 300)))
             return self._limiters[key]
 
     @property
@@ -281,6 +318,19 @@ class ExactOnlineConnection:
         return sorted(int(r["Code"]) for r in rows)
 
 
+def server_timezone(name: str | None) -> Any:
+    """The zone of Exact's wall clock (``server_timezone``); None for UTC."""
+    name = name or "Europe/Amsterdam"
+    if name.upper() == "UTC":
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception as exc:  # noqa: BLE001 - unknown zone or no tz database
+        raise ExactConfigError(f"server_timezone {name!r} is not a known time zone ({exc})") from None
+
+
 def results_of(body: Any) -> list[dict]:
     d = body.get("d") if isinstance(body, dict) else None
     if isinstance(d, dict):
@@ -315,3 +365,48 @@ def parse_exact_date(value: str, tz: Any) -> str | None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_server_datetime(value: str, tz: Any) -> str:
+    """An ISO 8601 date-time as Exact's wall clock (``tz``; None: UTC), without offset.
+
+    The inverse of :func:`parse_exact_date`: ``2024-01-31T09:00:00+00:00`` is sent to an
+    Amsterdam server as ``2024-01-31T10:00:00``. A value without offset is taken as already
+    being the server's wall clock and sent as it is. ValueError if ``value`` is no date-time.
+    """
+    parsed = isoparse(value)
+    if parsed.tzinfo is None:
+        return value
+    local = parsed.astimezone(tz) if tz is not None else parsed.astimezone(timezone.utc)
+    text = local.replace(tzinfo=None).isoformat(timespec="milliseconds")
+    return text[:-4] if text.endswith(".000") else text
+
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def odata_literal(value: Any, code: str) -> str:
+    """``value`` as an OData v2 literal of Edm code ``code`` (``g`` Guid, ``s`` String, ``i``/``l``
+    integers, ``n`` Double, ``b`` Boolean, ``d`` DateTime in the server's wall clock already).
+
+    ValueError when the value cannot be that type (a GUID that is not one, ...).
+    """
+    if code == "g":
+        if not isinstance(value, str) or not GUID_RE.match(value):
+            raise ValueError(f"{value!r} is not a GUID")
+        return f"guid'{value}'"
+    if code in ("i", "l"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not an integer")
+        return f"{value}L" if code == "l" else str(value)
+    if code == "n":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{value!r} is not a number")
+        return repr(float(value))
+    if code == "b":
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a boolean")
+        return "true" if value else "false"
+    if code == "d":
+        return f"datetime'{value}'"
+    return "'" + str(value).replace("'", "''") + "'"

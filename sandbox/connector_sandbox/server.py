@@ -245,7 +245,7 @@ class _DropConnection(ConnectionAbortedError):
     """Raised after shutting the socket down; werkzeug treats it as a dropped connection."""
 
 
-LOGGED_HEADERS = ("Authorization", "clientId", "Accept", "Content-Type", "pagination-type", "User-Agent")
+LOGGED_HEADERS = ("Authorization", "clientId", "Accept", "Content-Type", "Prefer", "pagination-type", "User-Agent")
 
 
 class _QuietHandler(WSGIRequestHandler):

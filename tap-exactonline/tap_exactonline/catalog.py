@@ -31,8 +31,17 @@ def load() -> dict[str, Any]:
     return json.loads(text)
 
 
+DELETED_AT = "_sdc_deleted_at"
+
+
+def deleted_entity_types() -> dict[int, str]:
+    """``sync/Deleted`` EntityType code -> the stream whose rows it deletes (see the generator)."""
+    return {int(code): name for code, name in load()["deleted_entity_types"].items()}
+
+
 def stream_specs() -> list[tuple[StreamSpec, dict]]:
     out = []
+    marked = set(deleted_entity_types().values())
     for raw in load()["streams"]:
         spec = StreamSpec(
             name=raw["name"], path=raw["path"], kind=raw["kind"],
@@ -41,7 +50,10 @@ def stream_specs() -> list[tuple[StreamSpec, dict]]:
             replication_key=raw["replication_key"],
             selected_by_default=raw["selected_by_default"],
         )
-        out.append((spec, json_schema(raw["properties"], spec.primary_keys)))
+        schema = json_schema(raw["properties"], spec.primary_keys)
+        if spec.name in marked:  # rows sync/Deleted reports deleted come with this set
+            schema["properties"][DELETED_AT] = {"type": ["string", "null"], "format": "date-time"}
+        out.append((spec, schema))
     return out
 
 

@@ -23,14 +23,15 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 import requests
-from connector_core import ResilientRESTStreamMixin, RetryPolicy, render_path
+from connector_core import BudgetExhausted, ResilientRESTStreamMixin, RetryPolicy, render_path
 from exactonline_client import error_hint, parse_exact_date
+from exactonline_client.connection import error_message
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
 
-from tap_exactonline.catalog import StreamSpec
+from tap_exactonline.catalog import DELETED_AT, StreamSpec, deleted_entity_types
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -117,6 +118,9 @@ class ExactStream(ResilientRESTStreamMixin, RESTStream):
     def error_hint(self, response: requests.Response) -> str | None:
         return error_hint(response)
 
+    def extract_vendor_error(self, response: requests.Response) -> str | None:
+        return error_message(response)
+
     @property
     def partitions(self) -> list[dict] | None:
         return [{"Division": d} for d in self._tap.divisions]
@@ -125,7 +129,16 @@ class ExactStream(ResilientRESTStreamMixin, RESTStream):
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         # The limiter is taken once per partition by request_decorator: set the division first.
         self._division = int(context["Division"]) if context else None
-        yield from super().request_records(context)
+        if self._tap.budget_spent(self._division):
+            self._tap.not_read(self.name, self._division, started=False)
+            return
+        try:
+            yield from super().request_records(context)
+        except BudgetExhausted as exc:
+            # Stop this division cleanly: what was read is emitted and its bookmark kept (rows come
+            # in cursor order), the next run goes on from there.
+            self._tap.spend_budget(self._division, exc)
+            self._tap.not_read(self.name, self._division, started=True)
 
     def get_url(self, context: Context | None) -> str:
         division = context["Division"] if context else self._tap.divisions[0]
@@ -207,4 +220,21 @@ class ExactStream(ResilientRESTStreamMixin, RESTStream):
                 row[key] = parse_exact_date(value, tz)
         if context:
             row["Division"] = context["Division"]
+        if self.spec.name == "deleted":
+            self._mark_deleted(row)
         return row
+
+    def _mark_deleted(self, row: dict) -> None:
+        """A ``sync/Deleted`` row also goes to its entity's stream as ``{Division, ID,
+        _sdc_deleted_at}``, the Singer mark of a deleted row, when that stream is selected."""
+        name = deleted_entity_types().get(row.get("EntityType"))  # type: ignore[arg-type]
+        stream = self._tap.streams.get(name) if name else None
+        if stream is None or not stream.selected or not row.get("EntityKey"):
+            return
+        if name not in self._tap.marked_streams:
+            self._tap.marked_streams.add(name)
+            stream._write_schema_message()  # noqa: SLF001 - before its first record from here
+        stream._write_record_message({  # noqa: SLF001 - a record of another stream
+            "Division": row.get("Division"), "ID": row["EntityKey"],
+            DELETED_AT: row.get("DeletedDate") or datetime.now(timezone.utc).isoformat(),
+        })

@@ -6,9 +6,11 @@ import argparse
 import json
 import sys
 import typing as t
+from datetime import datetime, timezone
 from functools import cached_property
 
 from connector_core import (
+    BudgetExhausted,
     TokenStore,
     authorize,
     install_log_redaction,
@@ -62,25 +64,47 @@ class TapExactOnline(CustomStreamsMixin, Tap):
                     description="Extra streams: endpoint template plus `path` and `query` values."),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        install_log_redaction()
-        super().__init__(*args, **kwargs)
-
     @cached_property
     def connection(self) -> ExactOnlineConnection:
         return ExactOnlineConnection.for_plugin(self)
 
-    @cached_property
-    def server_tz(self) -> t.Any:
-        name = self.config.get("server_timezone") or "Europe/Amsterdam"
-        if name.upper() == "UTC":
-            return None
-        try:
-            from zoneinfo import ZoneInfo
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        install_log_redaction()
+        self._budget_spent: dict[int | None, float | None] = {}
+        self._not_read: list[tuple[str, int | None, bool]] = []
+        self.marked_streams: set[str] = set()
+        super().__init__(*args, **kwargs)
 
-            return ZoneInfo(name)
-        except Exception as exc:  # noqa: BLE001 - unknown zone or no tz database
-            raise config_error(f"server_timezone {name!r} is not a known time zone ({exc})") from None
+    # -- a spent daily budget stops a division's reads cleanly ---------------------------------
+    def budget_spent(self, division: int | None) -> bool:
+        return division in self._budget_spent
+
+    def spend_budget(self, division: int | None, exc: BudgetExhausted) -> None:
+        if division in self._budget_spent:
+            return
+        self._budget_spent[division] = exc.reset_at_epoch
+        self.logger.error(
+            "Exact Online's daily budget of division %s is spent: %s. The tap stops reading this "
+            "division now and saves its state; run it again after %s to go on from there.",
+            division, exc, _utc(exc.reset_at_epoch))
+
+    def not_read(self, stream: str, division: int | None, *, started: bool) -> None:
+        self._not_read.append((stream, division, started))
+
+    def sync_all(self) -> None:
+        super().sync_all()
+        if self._not_read:
+            unfinished = ", ".join(f"{s} ({d}{', partly read' if started else ''})"
+                                   for s, d, started in self._not_read)
+            self.logger.warning(
+                "This run stopped early because the daily budget ran out (division: reset time "
+                "%s). Not read, or not to the end: %s. Incremental streams continue from their "
+                "saved state on the next run; full-table streams are read again.",
+                "; ".join(f"{d}: {_utc(r)}" for d, r in self._budget_spent.items()), unfinished)
+
+    @property
+    def server_tz(self) -> t.Any:
+        return self.connection.server_tz
 
     @cached_property
     def divisions(self) -> list[int]:
@@ -96,7 +120,10 @@ class TapExactOnline(CustomStreamsMixin, Tap):
     def discover_streams(self) -> list[ExactStream]:
         self.connection  # noqa: B018 - validates the connection settings
         streams: dict[str, ExactStream] = {}
-        for spec, schema in catalog.stream_specs():
+        specs = catalog.stream_specs()
+        # sync/Deleted last: its rows also mark the entity streams' rows, after those streams ran.
+        specs.sort(key=lambda pair: pair[0].name == "deleted")
+        for spec, schema in specs:
             streams[spec.name] = ExactStream(self, spec, schema)
         for i, entry in enumerate(self.config.get("custom_streams") or []):
             where = f"custom_streams[{i}]"
@@ -133,6 +160,12 @@ class TapExactOnline(CustomStreamsMixin, Tap):
                               selected_by_default=True)
             streams[name] = ExactStream(self, spec, schema)
         return list(streams.values())
+
+
+def _utc(epoch: float | None) -> str:
+    if epoch is None:
+        return "an unknown time"
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def authorize_main(argv: list[str]) -> int:

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import base64
-import json
-import subprocess
 import sys
 import typing as t
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from cw_helpers import CLIENT_ID, COMPANY_ID, PRIVATE_KEY, PUBLIC_KEY, start_sandbox, tap_config  # noqa: F401
+from cw_helpers import (  # noqa: F401
+    CLIENT_ID,
+    COMPANY_ID,
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    start_sandbox,
+    tap_config,
+)
+from target_runner import (  # noqa: F401 - re-exported for the target tests
+    OPEN_SCHEMA,
+    TargetRun,
+    messages_text,
+    parse_states,
+    read_jsonl,
+    record,
+    run_target_process,
+    schema,
+    state,
+    write_config,
+)
 
 TARGET = [sys.executable, "-m", "target_connectwise"]
 ADDRESS_FORMATS = "/company/addressFormats"
@@ -19,8 +35,6 @@ BASIC_TOKEN = base64.b64encode(f"{COMPANY_ID}+{PUBLIC_KEY}:{PRIVATE_KEY}".encode
 SECRETS = (PRIVATE_KEY, CLIENT_ID, BASIC_TOKEN)
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
-# A schema that lets every record through untouched (envelopes, op lists, anything).
-OPEN_SCHEMA = {"type": "object", "properties": {}}
 FORMAT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -32,104 +46,16 @@ FORMAT_SCHEMA = {
 }
 
 
-def schema(stream: str, properties_schema: dict | None = None, key_properties: t.Sequence[str] = ()) -> dict:
-    return {"type": "SCHEMA", "stream": stream, "schema": properties_schema or OPEN_SCHEMA,
-            "key_properties": list(key_properties)}
-
-
-def record(stream: str, rec: t.Any) -> dict:
-    return {"type": "RECORD", "stream": stream, "record": rec}
-
-
-def state(value: dict) -> dict:
-    return {"type": "STATE", "value": value}
-
-
 def target_config(sandbox, tmp: Path, mappings: dict | None = None, **overrides) -> dict:
     """Connection settings (as for the tap) + the publish settings, files under ``tmp``."""
     return tap_config(sandbox, results_path=str(tmp / "results.jsonl"),
                       rejects_path=str(tmp / "rejects.jsonl"), mappings=mappings or {}, **overrides)
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    if not Path(path).exists():
-        return []
-    out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            out.append(json.loads(line))
-    return out
-
-
-@dataclass
-class TargetRun:
-    returncode: int
-    stdout: str
-    stderr: str
-    results_path: Path
-    rejects_path: Path
-    states: list[dict] = field(default_factory=list)
-    results_skip: int = 0  # lines the results / rejects files had before this run
-    rejects_skip: int = 0
-
-    @property
-    def journal(self) -> list[dict]:
-        """This run's lines of the results file (results and checkpoints)."""
-        return read_jsonl(self.results_path)[self.results_skip:]
-
-    @property
-    def results(self) -> list[dict]:
-        """Result lines (the checkpoint lines left out)."""
-        return [e for e in self.journal if "checkpoint" not in e]
-
-    @property
-    def checkpoints(self) -> list[dict]:
-        return [e for e in self.journal if "checkpoint" in e]
-
-    @property
-    def rejects(self) -> list[dict]:
-        """This run's rejects."""
-        return read_jsonl(self.rejects_path)[self.rejects_skip:]
-
-    def results_of(self, stream: str) -> list[dict]:
-        return [r for r in self.results if r["stream"] == stream]
-
-    def rejects_of(self, stream: str) -> list[dict]:
-        return [r for r in self.rejects if r["stream"] == stream]
-
-
-def messages_text(messages: t.Iterable[dict]) -> str:
-    return "".join(json.dumps(m) + "\n" for m in messages)
-
-
-def write_config(tmp: Path, config: dict, name: str = "config.json") -> Path:
-    path = Path(tmp) / name
-    path.write_text(json.dumps(config))
-    return path
-
-
 def run_target(config: dict, messages: t.Iterable[dict], tmp: Path, *, timeout: float = 120,
                check: bool = True) -> TargetRun:
-    """Run the target in a subprocess with ``messages`` on stdin; parse what it emitted."""
-    config_path = write_config(tmp, config)
-    results_path, rejects_path = Path(config["results_path"]), Path(config["rejects_path"])
-    skips = len(read_jsonl(results_path)), len(read_jsonl(rejects_path))
-    proc = subprocess.run([*TARGET, "--config", str(config_path)], input=messages_text(messages),
-                          capture_output=True, text=True, timeout=timeout)
-    run = TargetRun(proc.returncode, proc.stdout, proc.stderr, results_path, rejects_path,
-                    states=parse_states(proc.stdout), results_skip=skips[0], rejects_skip=skips[1])
-    if check and proc.returncode != 0:
-        raise AssertionError(f"target failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return run
-
-
-def parse_states(stdout: str) -> list[dict]:
-    states = []
-    for line in stdout.splitlines():
-        if not line.strip():
-            continue
-        states.append(json.loads(line))  # a target prints each state value it passes on
-    return states
+    """Run target-connectwise in a subprocess with ``messages`` on stdin."""
+    return run_target_process(TARGET, config, messages, tmp, timeout=timeout, check=check)
 
 
 # -- reading the sandbox ---------------------------------------------------------------------------

@@ -57,7 +57,9 @@ class FakeSession:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    def request(self, method, url, params=None, json=None, headers=None, timeout=None):  # noqa: A002
+    def request(self, method, url, params=None, data=None, headers=None, timeout=None):
+        body = None if data is None else json.loads(data)  # the engine sends encoded JSON
+        assert data is None or headers.get("Content-Type") == "application/json"
         with self.lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -65,7 +67,7 @@ class FakeSession:
             time.sleep(random.uniform(0, self.jitter))
         with self.lock:
             self.in_flight -= 1
-            self.calls.append((method, url, json))  # applied in the order they arrive
+            self.calls.append((method, url, body))  # applied in the order they arrive
             scripted = self.script.get(f"{method} {url[len(BASE):]}")
             status = scripted.pop(0) if scripted else None
             if method == "POST":

@@ -10,7 +10,7 @@ from connector_core.publish.engine import (
 )
 from connector_core.publish.journal import Journal, canonical_json, fingerprint
 from connector_core.publish.mapping import METHODS, MappingError, StreamMapping
-from connector_core.publish.target import PUBLISH_SETTINGS, PublishSink, PublishTarget
+from connector_core.publish.target import PUBLISH_SETTINGS, PublishSink, PublishTarget, publish_settings
 
 __all__ = [
     "METHODS",
@@ -28,4 +28,5 @@ __all__ = [
     "StreamMapping",
     "canonical_json",
     "fingerprint",
+    "publish_settings",
 ]

@@ -16,6 +16,7 @@ entities); the engine does the rest, the same for every vendor:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import typing as t
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 import requests
 
 from connector_core.params import MissingPathParameterError, template_params
-from connector_core.publish.journal import Journal, canonical_json, fingerprint
+from connector_core.publish.journal import Journal, canonical_json, fingerprint, json_default
 from connector_core.publish.mapping import StreamMapping
 from connector_core.ratelimit import RateLimiter
 from connector_core.redaction import redact
@@ -103,6 +104,9 @@ class Request:
     params: dict[str, t.Any] = field(default_factory=dict)
     json: t.Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: The limiter of this request's budget when the vendor's budgets are per account or per
+    #: company (Exact Online: per division); None: the publisher's limiter.
+    rate_limiter: t.Any = None
 
 
 class PublishDialect:
@@ -121,6 +125,14 @@ class PublishDialect:
     def lookup(self, item: PublishItem, send: t.Callable[[Request], requests.Response]) -> t.Any:
         """For UPSERT: the remote id of the existing object, or None (override)."""
         raise NotImplementedError
+
+    def lookup_scope(self, item: PublishItem) -> t.Any:
+        """What else separates objects with equal ids besides the path (e.g. Exact's division)."""
+        return None
+
+    def object_id(self, item: PublishItem) -> t.Any:
+        """The id the record gives its object (an UPSERT without ``match`` looks it up by it)."""
+        return item.payload.get("id") if isinstance(item.payload, dict) else None
 
     def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
         """Entity template and path values addressing one existing object (override)."""
@@ -146,6 +158,9 @@ class PublishDialect:
 
     def vendor_error(self, response: requests.Response) -> str | None:
         return default_vendor_error(response)
+
+    def observe(self, request: Request, response: requests.Response) -> None:
+        """Called with every final answer (after retries); e.g. to count the vendor's errors."""
 
 
 class Publisher:
@@ -273,10 +288,12 @@ class Publisher:
     def _lookup_key(self, item: PublishItem) -> str:
         """What an UPSERT looks the object up by: its match values, else its id."""
         payload = item.payload if isinstance(item.payload, dict) else {}
-        by = [payload.get(m) for m in item.mapping.match] if item.mapping.match else payload.get("id")
+        by = ([payload.get(m) for m in item.mapping.match] if item.mapping.match
+              else self.dialect.object_id(item))
         if by is None or by == [None] * len(item.mapping.match):
             by = item.fingerprint  # nothing to look up by: a create, unique to this record
-        return canonical_json([item.mapping.entity, item.path, item.mapping.match, by])
+        return canonical_json([item.mapping.entity, item.path, self.dialect.lookup_scope(item),
+                               item.mapping.match, by])
 
     def _remember(self, item: PublishItem, remote_id: t.Any) -> None:
         with self._lookup_lock:
@@ -295,15 +312,23 @@ class Publisher:
     def send(self, request: Request) -> requests.Response:
         """Send with the rate limiter and retry policy. 2xx/4xx are returned; 429/5xx retried."""
 
+        limiter = request.rate_limiter or self.rate_limiter
+        headers = dict(request.headers)
+        body = None
+        if request.json is not None:
+            # Encoded here, not by requests: Singer readers give numbers as Decimal.
+            body = json.dumps(request.json, separators=(",", ":"), default=json_default).encode()
+            headers.setdefault("Content-Type", "application/json")
+
         def attempt() -> requests.Response:
-            if self.rate_limiter is not None:
-                self.rate_limiter.acquire()
+            if limiter is not None:
+                limiter.acquire()
             response = self.session.request(request.method, request.url, params=request.params,
-                                            json=request.json, headers=request.headers, timeout=self.timeout)
+                                            data=body, headers=headers, timeout=self.timeout)
             with self._count_lock:
                 self.requests_sent += 1
-            if self.rate_limiter is not None:
-                self.rate_limiter.observe_response(response)
+            if limiter is not None:
+                limiter.observe_response(response)
             if self.retry_policy.is_retriable_status(response.status_code):
                 raise RetriableHTTPError(response)
             return response
@@ -315,6 +340,7 @@ class Publisher:
                 vendor_error=self.dialect.vendor_error)()
         except Exception as exc:
             raise PublishError(redact(str(exc))) from exc
+        self.dialect.observe(request, response)
         if response.status_code == 401:
             # Refused credentials are no fault of the record: rejecting every record (and passing
             # STATE on) would lose the run; stop it instead.

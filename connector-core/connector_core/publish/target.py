@@ -31,32 +31,38 @@ from connector_core.settings import config_error
 
 REJECT_REASON = "__publish_reject_reason__"
 
-PUBLISH_SETTINGS = th.PropertiesList(
-    th.Property(
-        "mappings",
-        th.ObjectType(additional_properties=th.ObjectType(
-            th.Property("entity", th.StringType),
-            th.Property("method", th.StringType),
-            th.Property("path", th.ObjectType(additional_properties=th.StringType)),
-            th.Property("match", th.CustomType({"type": ["array", "string"],
-                                                 "items": {"type": "string"}})),
-            th.Property("query", th.ObjectType()),
-        )),
-        description="Per stream: `entity` (endpoint template), `method` (POST, PUT, PATCH, DELETE "
-                    "or UPSERT), `path` ({param: record field}), `match` (fields that find an "
-                    "existing object for UPSERT) and static `query` values.",
-    ),
-    th.Property("dry_run", th.BooleanType, default=False,
-                description="Log the writes that would be sent and send none (UPSERT look-ups still read)."),
-    th.Property("concurrency", th.IntegerType, default=4,
-                description="Requests in flight at once (within the rate limit)."),
-    th.Property("results_path", th.StringType, default="output/publish/results.jsonl",
-                description="JSON Lines file: one line per published record."),
-    th.Property("rejects_path", th.StringType, default="output/publish/rejects.jsonl",
-                description="JSON Lines file: each rejected record with the reason."),
-    th.Property("max_retries", th.IntegerType, default=8,
-                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-)
+
+def publish_settings(*, default_concurrency: int = 4) -> th.PropertiesList:
+    """The settings every publishing target has; ``default_concurrency`` per vendor."""
+    return th.PropertiesList(
+        th.Property(
+            "mappings",
+            th.ObjectType(additional_properties=th.ObjectType(
+                th.Property("entity", th.StringType),
+                th.Property("method", th.StringType),
+                th.Property("path", th.ObjectType(additional_properties=th.StringType)),
+                th.Property("match", th.CustomType({"type": ["array", "string"],
+                                                     "items": {"type": "string"}})),
+                th.Property("query", th.ObjectType()),
+            )),
+            description="Per stream: `entity` (endpoint template), `method` (POST, PUT, PATCH, DELETE "
+                        "or UPSERT), `path` ({param: record field}), `match` (fields that find an "
+                        "existing object for UPSERT) and static `query` values.",
+        ),
+        th.Property("dry_run", th.BooleanType, default=False,
+                    description="Log the writes that would be sent and send none (UPSERT look-ups still read)."),
+        th.Property("concurrency", th.IntegerType, default=default_concurrency,
+                    description="Requests in flight at once (within the rate limit)."),
+        th.Property("results_path", th.StringType, default="output/publish/results.jsonl",
+                    description="JSON Lines file: one line per published record."),
+        th.Property("rejects_path", th.StringType, default="output/publish/rejects.jsonl",
+                    description="JSON Lines file: each rejected record with the reason."),
+        th.Property("max_retries", th.IntegerType, default=8,
+                    description="Tries per request on 429, 5xx, timeouts and dropped connections."),
+    )
+
+
+PUBLISH_SETTINGS = publish_settings()
 
 
 class _MarkingValidator(JSONSchemaValidator):

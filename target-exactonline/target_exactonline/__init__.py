@@ -1,0 +1,1 @@
+"""target-exactonline: a Singer target for Exact Online."""

@@ -1,0 +1,3 @@
+from target_exactonline.target import TargetExactOnline
+
+TargetExactOnline.cli()

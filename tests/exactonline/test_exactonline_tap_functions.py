@@ -1,0 +1,31 @@
+"""tap-exactonline: Exact's read/ functions through custom streams (schema from the catalog)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from eo_helpers import data_requests, run_tap, start_sandbox, tap_config, write_store
+
+
+def test_exactonline_tap_read_function_as_custom_stream(tmp_path):
+    eo = start_sandbox(seed=31, sizes={"read/financial/ReceivablesList": 70})
+    try:
+        store = tmp_path / "tokens.json"
+        write_store(store, eo.issue_tokens())
+        item = eo.key_of("logistics/Items", 1, 100001)
+        config = tap_config(eo, store, divisions=[100001], custom_streams=[
+            {"name": "receivables", "endpoint": "/read/financial/ReceivablesList"},
+            {"name": "item_details", "endpoint": "/read/logistics/ItemDetailsByID",
+             "query": {"itemId": f"guid'{item}'"}},
+        ])
+        run = run_tap(config, ["receivables", "item_details"])
+        receivables = run.records["receivables"]
+        assert len(receivables) == 70 and len({r["HID"] for r in receivables}) == 70
+        assert run.schemas["receivables"]["key_properties"] == ["Division", "HID"]
+        assert "AccountName" in run.schemas["receivables"]["schema"]["properties"]
+        details = data_requests(eo, "/read/logistics/ItemDetailsByID")
+        assert parse_qs(details[0]["query"])["itemId"] == [f"guid'{item}'"]
+        assert run.records["item_details"] and run.schemas["item_details"]["key_properties"] == \
+            ["Division", "ID"]
+    finally:
+        eo.stop()
