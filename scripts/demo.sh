@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up, start the ConnectWise sandbox, `meltano run tap-connectwise target-duckdb`
-# into the embedded DuckDB warehouse (output/warehouse.duckdb), then print every table's row count.
+# into the embedded DuckDB warehouse (output/warehouse.duckdb, schema connectwise), then print the
+# row count of every table loaded.
 # Environment: SANDBOX_PORT (8081), SANDBOX_TICKETS (500; each ticket costs one request for its notes,
 # within ConnectWise's 1,000-requests-a-minute budget that the tap keeps to).
 set -euo pipefail
@@ -14,4 +15,4 @@ export TAP_CONNECTWISE_SITE="http://127.0.0.1:$port"
 # --full-refresh: the sandbox starts fresh on every demo, so a previous demo's bookmarks would
 # describe another server's data. Against a real ConnectWise, leave it out: runs are incremental.
 uv run --no-sync meltano run --full-refresh tap-connectwise target-duckdb
-uv run --no-sync python scripts/print_row_counts.py output/warehouse.duckdb
+uv run --no-sync python scripts/print_row_counts.py output/warehouse.duckdb connectwise

@@ -1,4 +1,8 @@
-"""Print the row count of every table in a DuckDB warehouse: python print_row_counts.py FILE."""
+"""Print the row count of every table in a DuckDB warehouse.
+
+python print_row_counts.py FILE [SCHEMA...]: every table, or only those of the given schemas
+(target-duckdb loads each extractor into its own schema: connectwise, exactonline, ...).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import sys
 import duckdb
 
 
-def row_counts(path: str) -> list[tuple[str, str, int]]:
+def row_counts(path: str, schemas: list[str] | None = None) -> list[tuple[str, str, int]]:
     with duckdb.connect(path, read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -16,11 +20,12 @@ def row_counts(path: str) -> list[tuple[str, str, int]]:
         return [
             (schema, table, con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
             for schema, table in tables
+            if not schemas or schema in schemas
         ]
 
 
 def main() -> None:
-    counts = row_counts(sys.argv[1])
+    counts = row_counts(sys.argv[1], sys.argv[2:])
     width = max((len(f"{s}.{t}") for s, t, _ in counts), default=10)
     for schema, table, count in counts:
         print(f"{schema}.{table:<{width - len(schema) - 1}}  {count:>9,}")

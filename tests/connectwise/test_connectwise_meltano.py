@@ -75,12 +75,12 @@ def meltano_run(env) -> subprocess.CompletedProcess:
 
 
 def row_counts(path: str) -> dict[str, int]:
+    """Rows of every table; target-duckdb's schema is the extractor's `load_schema` (connectwise)."""
     with duckdb.connect(path, read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'connectwise'"
-        ).fetchall()]
+        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        assert {schema for schema, _ in tables} <= {"connectwise"}, tables
         return {t: con.execute(f'select count(*) from connectwise."{t}"').fetchone()[0]
-                for t in tables}
+                for _, t in tables}
 
 
 def expected_counts(sandbox) -> dict[str, int]:
@@ -109,3 +109,15 @@ def test_meltano_run_loads_every_row_then_only_changes(sandbox, meltano_env):
     with duckdb.connect(warehouse, read_only=True) as con:
         summary = con.execute("select summary from connectwise.service_tickets where id = 3").fetchone()[0]
     assert summary == sandbox.get("/service/tickets", 3)["summary"]
+
+
+def test_inherited_extractor_loads_into_the_same_schema(sandbox, meltano_env, tmp_path):
+    # tap-connectwise--companies inherits load_schema from tap-connectwise: its namespace (derived
+    # from its own name, tap_connectwise__companies) would otherwise name the schema.
+    env = {**meltano_env, "TARGET_DUCKDB_FILEPATH": str(tmp_path / "companies.duckdb")}
+    proc = subprocess.run([*MELTANO, "run", "--full-refresh", "tap-connectwise--companies",
+                           "target-duckdb"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert row_counts(env["TARGET_DUCKDB_FILEPATH"]) == {
+        "company_companies": sandbox.count("/company/companies")}

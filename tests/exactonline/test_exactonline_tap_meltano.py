@@ -1,4 +1,7 @@
-"""`meltano run tap-exactonline target-duckdb` end to end: DuckDB row counts equal the sandbox's."""
+"""`meltano run tap-exactonline target-duckdb` end to end: DuckDB row counts equal the sandbox's.
+
+The tables land in schema `exactonline`, the extractor's `load_schema` in meltano.yml.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,6 @@ def test_meltano_run_tap_exactonline_target_duckdb(tmp_path):
             "TAP_EXACTONLINE_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
             "TAP_EXACTONLINE_TOKEN_STORE": str(store),
             "TARGET_DUCKDB_FILEPATH": str(tmp_path / "warehouse.duckdb"),
-            "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "exactonline",
         }
         subprocess.run([*MELTANO, "install"], cwd=ROOT, env=env, check=True, capture_output=True)
         proc = subprocess.run([*MELTANO, "run", "tap-exactonline", "target-duckdb"], cwd=ROOT,
