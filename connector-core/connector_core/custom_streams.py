@@ -1,12 +1,71 @@
-"""The ``custom_streams`` setting every tap has: user-declared endpoints with path/query values."""
+"""The ``custom_streams`` setting every tap has: user-declared endpoints with path/query values.
+
+:func:`custom_streams_setting` declares it (the vendor words the help texts and may add fields),
+:func:`declared_custom_streams` checks what every vendor checks (unique name, endpoint path, the
+template's ``{params}`` given in ``path``) and :class:`CustomStreamsMixin` hands each stream its
+declared ``path``/``query`` values at request time.
+"""
 
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 from functools import cached_property
 
-from connector_core.params import RequestParams
+from singer_sdk import typing as th
+
+from connector_core.params import RequestParams, template_params
 from connector_core.settings import config_error
+
+
+def custom_streams_setting(*, endpoint: str, query: str, primary_keys: str, replication_key: str,
+                           extra: t.Sequence[th.Property] = ()) -> th.Property:
+    """The ``custom_streams`` setting; the arguments are the vendor's help texts."""
+    entry = th.ObjectType(
+        th.Property("name", th.StringType, required=True, description="Stream name."),
+        th.Property("endpoint", th.StringType, required=True, description=endpoint),
+        th.Property("path", th.ObjectType(), description="Values for the endpoint's `{params}`."),
+        th.Property("query", th.ObjectType(), description=query),
+        *extra,
+        th.Property("primary_keys", th.ArrayType(th.StringType), description=primary_keys),
+        th.Property("replication_key", th.StringType, description=replication_key),
+        th.Property("schema", th.ObjectType(),
+                    description="JSON schema, for endpoints not in the catalog."),
+    )
+    return th.Property("custom_streams", th.ArrayType(entry),
+                       description="Extra streams: endpoint template plus `path` and `query` values.")
+
+
+@dataclass(frozen=True)
+class CustomStreamEntry:
+    """One checked ``custom_streams`` entry; ``where`` names it in error messages."""
+
+    where: str
+    name: str
+    endpoint: str
+    params: RequestParams
+    entry: t.Mapping[str, t.Any]
+
+
+def declared_custom_streams(config: t.Mapping[str, t.Any], taken: t.Collection[str]) -> list[CustomStreamEntry]:
+    """The ``custom_streams`` entries, checked; ``taken``: the catalog's stream names."""
+    names = set(taken)
+    out = []
+    for i, entry in enumerate(config.get("custom_streams") or []):
+        where = f"custom_streams[{i}]"
+        name, endpoint = entry["name"], entry["endpoint"]
+        if name in names:
+            raise config_error(f"{where}.name {name!r} is already a stream name")
+        names.add(name)
+        if not endpoint.startswith("/"):
+            raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
+        params = custom_stream_params(entry, where)
+        missing = [p for p in template_params(endpoint) if p not in params.path]
+        if missing:
+            raise config_error(f"{where}.endpoint {endpoint!r} needs path value(s) "
+                               f"{', '.join(missing)} in {where}.path")
+        out.append(CustomStreamEntry(where, name, endpoint, params, entry))
+    return out
 
 
 def custom_stream_params(entry: t.Mapping[str, t.Any], where: str) -> RequestParams:

@@ -26,7 +26,8 @@ from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
 
 from connectwise_client import error_hint
-from connector_core import RateLimiter, ResilientRESTStreamMixin, RetryPolicy, render_path
+from connector_core import ResilientRESTStreamMixin, render_path
+from connector_core.streams import ConnectionStreamMixin
 
 from tap_connectwise.catalog import StreamSpec
 
@@ -67,7 +68,7 @@ class ConnectWisePaginator(BaseAPIPaginator[dict]):
         return None
 
 
-class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
+class ConnectWiseStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
     """A ConnectWise endpoint read page by page; configured by a :class:`StreamSpec`."""
 
     spec: StreamSpec
@@ -91,31 +92,6 @@ class ConnectWiseStream(ResilientRESTStreamMixin, RESTStream):
         self._schema_written = False
         # The cursor lives in ``_info``; lift it unless the model has a field of that name.
         self._lifts_cursor = bool(spec.replication_key) and not spec.cursor_is_model_field
-
-    # -- wiring shared with the tap: one connection (session, limiter, retries) per run -----------
-    @property
-    def url_base(self) -> str:
-        return self._tap.connection.base_url
-
-    @property
-    def authenticator(self) -> requests.auth.AuthBase:
-        return self._tap.connection.auth
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        return self._tap.connection.rate_limiter
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._tap.connection.retry_policy
-
-    @property
-    def requests_session(self) -> requests.Session:
-        return self._tap.connection.session
-
-    @property
-    def timeout(self) -> int:
-        return self._tap.connection.timeout
 
     def error_hint(self, response: requests.Response) -> str | None:
         return error_hint(response)

@@ -6,38 +6,29 @@ import dataclasses
 import typing as t
 from functools import cached_property
 
+from connector_core import install_log_redaction
+from connector_core.custom_streams import (
+    CustomStreamsMixin,
+    custom_streams_setting,
+    declared_custom_streams,
+)
+from connector_core.settings import config_error
 from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-
-from connector_core import install_log_redaction, template_params
-from connector_core.custom_streams import CustomStreamsMixin, custom_stream_params
-from connector_core.settings import config_error
 
 from tap_connectwise import catalog
 from tap_connectwise.client import ConnectWiseStream
 
 MAX_PAGE_SIZE = 1000  # developer guide, Pagination: "max 1000"
 
-CUSTOM_STREAM = th.ObjectType(
-    th.Property("name", th.StringType, required=True, description="Stream name."),
-    th.Property(
-        "endpoint",
-        th.StringType,
-        required=True,
-        description="Endpoint template below the API base, e.g. `/company/addressFormats/{id}`.",
-    ),
-    th.Property("path", th.ObjectType(), description="Values for the endpoint's `{params}`."),
-    th.Property("query", th.ObjectType(), description="Query parameters, e.g. `conditions`."),
-    th.Property("paginate", th.BooleanType, default=True, description="Follow pages."),
-    th.Property("primary_keys", th.ArrayType(th.StringType), description="Default: `id` if any."),
-    th.Property(
-        "replication_key",
-        th.StringType,
-        description="`lastUpdated` for an incremental read (the endpoint's items need `_info`).",
-    ),
-    th.Property("schema", th.ObjectType(), description="JSON schema, for endpoints not in the catalog."),
+CUSTOM_STREAMS = custom_streams_setting(
+    endpoint="Endpoint template below the API base, e.g. `/company/addressFormats/{id}`.",
+    query="Query parameters, e.g. `conditions`.",
+    primary_keys="Default: `id` if any.",
+    replication_key="`lastUpdated` for an incremental read (the endpoint's items need `_info`).",
+    extra=[th.Property("paginate", th.BooleanType, default=True, description="Follow pages.")],
 )
 
 
@@ -56,8 +47,7 @@ class TapConnectWise(CustomStreamsMixin, Tap):
         th.Property("conditions", th.ObjectType(additional_properties=th.StringType),
                     description="Per stream, ConnectWise `conditions` ANDed with the incremental "
                                 "filter, e.g. `{\"service_tickets\": \"closedFlag = false\"}`."),
-        th.Property("custom_streams", th.ArrayType(CUSTOM_STREAM),
-                    description="Extra streams: endpoint template plus `path` and `query` values."),
+        CUSTOM_STREAMS,
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -104,21 +94,9 @@ class TapConnectWise(CustomStreamsMixin, Tap):
 
     def _custom_streams(self, taken: set[str]) -> list[ConnectWiseStream]:
         out = []
-        for i, entry in enumerate(self.config.get("custom_streams") or []):
-            where = f"custom_streams[{i}]"
-            name, endpoint = entry["name"], entry["endpoint"]
-            if name in taken:
-                raise config_error(f"{where}.name {name!r} is already a stream name")
-            taken.add(name)
-            if not endpoint.startswith("/"):
-                raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
-            params = custom_stream_params(entry, where)
-            missing = [p for p in template_params(endpoint) if p not in params.path]
-            if missing:
-                raise config_error(
-                    f"{where}.endpoint {endpoint!r} needs path value(s) {', '.join(missing)} in "
-                    f"{where}.path"
-                )
+        for declared in declared_custom_streams(self.config, taken):
+            where, name, endpoint, entry = (declared.where, declared.name, declared.endpoint,
+                                            declared.entry)
             model = catalog.model_for_endpoint(endpoint)
             replication_key = entry.get("replication_key")
             spec = catalog.StreamSpec(

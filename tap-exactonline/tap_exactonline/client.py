@@ -23,7 +23,8 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 import requests
-from connector_core import BudgetExhausted, ResilientRESTStreamMixin, RetryPolicy, render_path
+from connector_core import BudgetExhausted, ResilientRESTStreamMixin, render_path
+from connector_core.streams import ConnectionStreamMixin
 from exactonline_client import error_hint, parse_exact_date
 from exactonline_client.connection import error_message
 from singer_sdk.exceptions import FatalAPIError
@@ -63,7 +64,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class ExactStream(ResilientRESTStreamMixin, RESTStream):
+class ExactStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
     """One Exact Online endpoint, read per division."""
 
     spec: StreamSpec
@@ -80,34 +81,15 @@ class ExactStream(ResilientRESTStreamMixin, RESTStream):
         self._next: str | None = None
         self._division: int | None = None
 
-    # -- wiring shared with the tap ------------------------------------------------------------
+    # The connection's session, auth, retries and timeout (ConnectionStreamMixin); the API base
+    # and the limiter of the partition's division are Exact's own.
     @property
     def url_base(self) -> str:
-        return self._tap.connection.api_url
-
-    @property
-    def authenticator(self) -> requests.auth.AuthBase:
-        return self._tap.connection.auth
+        return self.connection.api_url
 
     @property
     def rate_limiter(self) -> t.Any:
-        return self._tap.connection.rate_limiter(self._division)
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._tap.connection.retry_policy
-
-    @property
-    def requests_session(self) -> requests.Session:
-        return self._tap.connection.session
-
-    @property
-    def timeout(self) -> int:
-        return self._tap.connection.timeout
-
-    @property
-    def user_agent(self) -> str:
-        return self._tap.connection.user_agent
+        return self.connection.rate_limiter(self._division)
 
     @property
     def http_headers(self) -> dict:

@@ -14,9 +14,12 @@ from connector_core import (
     TokenStore,
     authorize,
     install_log_redaction,
-    template_params,
 )
-from connector_core.custom_streams import CustomStreamsMixin, custom_stream_params
+from connector_core.custom_streams import (
+    CustomStreamsMixin,
+    custom_streams_setting,
+    declared_custom_streams,
+)
 from connector_core.settings import config_error
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
 from singer_sdk import Tap
@@ -27,21 +30,13 @@ from tap_exactonline import catalog
 from tap_exactonline.catalog import StreamSpec
 from tap_exactonline.client import ExactStream
 
-CUSTOM_STREAM = th.ObjectType(
-    th.Property("name", th.StringType, required=True, description="Stream name."),
-    th.Property("endpoint", th.StringType, required=True,
-                description="Endpoint below `/api/v1/{division}`, e.g. `/read/crm/Documents` or "
-                            "`/salesinvoice/SalesInvoices({id})`; `{params}` come from `path`."),
-    th.Property("path", th.ObjectType(), description="Values for the endpoint's `{params}`."),
-    th.Property("query", th.ObjectType(),
-                description="Query parameters, e.g. `{\"$filter\": \"Status eq 20\"}`; a "
-                            "`$filter` is ANDed with the incremental filter."),
-    th.Property("primary_keys", th.ArrayType(th.StringType),
-                description="Default: `Division` plus the catalog key, or `Division`, `ID`."),
-    th.Property("replication_key", th.StringType,
-                description="`Timestamp` (sync endpoints) or `Modified` for an incremental read."),
-    th.Property("schema", th.ObjectType(),
-                description="JSON schema, for endpoints not in the catalog."),
+CUSTOM_STREAMS = custom_streams_setting(
+    endpoint="Endpoint below `/api/v1/{division}`, e.g. `/read/crm/Documents` or "
+             "`/salesinvoice/SalesInvoices({id})`; `{params}` come from `path`.",
+    query="Query parameters, e.g. `{\"$filter\": \"Status eq 20\"}`; a `$filter` is ANDed with "
+          "the incremental filter.",
+    primary_keys="Default: `Division` plus the catalog key, or `Division`, `ID`.",
+    replication_key="`Timestamp` (sync endpoints) or `Modified` for an incremental read.",
 )
 
 
@@ -60,8 +55,7 @@ class TapExactOnline(CustomStreamsMixin, Tap):
                     description="Read every division `system/Divisions` lists."),
         th.Property("start_date", th.DateTimeType,
                     description="Earliest `Modified` for regular endpoints on a first run."),
-        th.Property("custom_streams", th.ArrayType(CUSTOM_STREAM),
-                    description="Extra streams: endpoint template plus `path` and `query` values."),
+        CUSTOM_STREAMS,
     ).to_dict()
 
     @cached_property
@@ -125,18 +119,9 @@ class TapExactOnline(CustomStreamsMixin, Tap):
         specs.sort(key=lambda pair: pair[0].name == "deleted")
         for spec, schema in specs:
             streams[spec.name] = ExactStream(self, spec, schema)
-        for i, entry in enumerate(self.config.get("custom_streams") or []):
-            where = f"custom_streams[{i}]"
-            name, endpoint = entry["name"], entry["endpoint"]
-            if name in streams:
-                raise config_error(f"{where}.name {name!r} is already a stream name")
-            if not endpoint.startswith("/"):
-                raise config_error(f"{where}.endpoint must start with '/'; got {endpoint!r}")
-            params = custom_stream_params(entry, where)
-            missing = [p for p in template_params(endpoint) if p not in params.path]
-            if missing:
-                raise config_error(f"{where}.endpoint {endpoint!r} needs path value(s) "
-                                   f"{', '.join(missing)} in {where}.path")
+        for declared in declared_custom_streams(self.config, streams):
+            where, name, endpoint, entry = (declared.where, declared.name, declared.endpoint,
+                                            declared.entry)
             raw = catalog.find_endpoint(endpoint)
             if entry.get("schema"):
                 schema = entry["schema"]
