@@ -15,7 +15,8 @@ What it decides, per entity (contract §2.4-2.5):
   ``sync/Deleted`` as the stream ``deleted``;
 - else ``bulk/{Service}/{Entity}`` (full read, 1,000 rows a page, ``$select`` required);
 - else the regular endpoint (60 rows a page), incremental on ``Modified`` when the entity has it;
-  ``read/`` functions, beta endpoints and endpoints without GET are left to custom streams;
+  beta endpoints (``/api/v1/beta/{division}/…``) as streams named ``beta_…``, read like regular
+  ones; ``read/`` functions and endpoints without GET are left to custom streams;
 - the stream name: the regular path in snake case (``crm/Accounts`` -> ``crm_accounts``);
 - the schema: scalar properties only (embedded line collections and reference classes are
   navigation properties, not selectable columns); Edm types from the 2019 metadata, else the
@@ -130,8 +131,20 @@ def build(specs: Path) -> dict:
                         "kind": "regular", "properties": props, "entity_key": key,
                         "replication_key": "Modified" if "Modified" in props else None,
                         "selected_by_default": False})
-    # Every other GET endpoint (bulk/sync twins, read functions, beta), for custom streams.
-    chosen = {s["path"].lower() for s in streams}
+    # Beta endpoints (/api/v1/beta/{division}/service/Entity): streams named beta_..., read like
+    # regular endpoints, not selected by default.
+    for path, entity in sorted(by_kind["beta"].items()):
+        plain_path = entity["path"].split("{division}/", 1)[1]
+        props = columns(entity, plain_path.lower())
+        key = entity["primaryKey"] if entity["primaryKey"] in props else None
+        if key is None or "GET" not in entity["libraryMethods"]:
+            continue
+        streams.append({"name": "beta_" + snake(plain_path), "path": "/" + plain_path,
+                        "kind": "beta", "properties": props, "entity_key": key,
+                        "replication_key": "Modified" if "Modified" in props else None,
+                        "selected_by_default": False})
+    # Every other GET endpoint (bulk/sync twins, read functions), for custom streams.
+    chosen = {s["path"].lower() for s in streams if s["kind"] != "beta"}
     endpoints = {}
     for entity in entities:
         path = "/" + entity["path"]
@@ -250,6 +263,8 @@ def build_entities(specs: Path, catalog: dict) -> dict:
     by_lower = {path.lower(): path for path in entities}
     streams = {}
     for stream in catalog["streams"]:
+        if stream["kind"] == "beta":
+            continue  # /api/v1/beta/…: no writable entity in entities.json
         path = stream["path"].lstrip("/")
         if stream["kind"] in ("sync", "bulk"):
             path = path.split("/", 1)[1]

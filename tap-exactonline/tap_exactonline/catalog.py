@@ -18,7 +18,7 @@ from typing import Any
 class StreamSpec:
     name: str
     path: str
-    kind: str  # sync | bulk | regular | custom
+    kind: str  # sync | bulk | regular | beta | custom
     columns: tuple[str, ...] = ()  # API properties, for $select
     primary_keys: tuple[str, ...] = ("Division", "ID")
     replication_key: str | None = None

@@ -125,7 +125,8 @@ class ExactStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
     def get_url(self, context: Context | None) -> str:
         division = context["Division"] if context else self._tap.divisions[0]
         path = render_path(self.path, dict(self._tap.custom_request_params(self.name).path))
-        return f"{self.url_base}/{division}{path}"
+        beta = "/beta" if self.spec.kind == "beta" else ""  # /api/v1/beta/{division}/… (§2.9)
+        return f"{self.url_base}{beta}/{division}{path}"
 
     def get_new_paginator(self) -> NextLinkPaginator:
         return NextLinkPaginator(lambda: self._next)

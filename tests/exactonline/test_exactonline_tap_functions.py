@@ -1,4 +1,4 @@
-"""tap-exactonline: Exact's read/ functions through custom streams (schema from the catalog)."""
+"""tap-exactonline: Exact's read/ functions through custom streams, and beta endpoints."""
 
 from __future__ import annotations
 
@@ -27,5 +27,21 @@ def test_exactonline_tap_read_function_as_custom_stream(tmp_path):
         assert parse_qs(details[0]["query"])["itemId"] == [f"guid'{item}'"]
         assert run.records["item_details"] and run.schemas["item_details"]["key_properties"] == \
             ["Division", "ID"]
+    finally:
+        eo.stop()
+
+
+def test_exactonline_tap_beta_endpoint_stream(tmp_path):
+    """Beta endpoints live at /api/v1/beta/{division}/…; their streams are named beta_…"""
+    eo = start_sandbox(seed=32, sizes={"budget/BudgetScenarios": 75})
+    try:
+        store = tmp_path / "tokens.json"
+        write_store(store, eo.issue_tokens())
+        run = run_tap(tap_config(eo, store, divisions=[100001]), ["beta_budget_budgetscenarios"])
+        rows = run.records["beta_budget_budgetscenarios"]
+        assert len(rows) == 75 and len({r["ID"] for r in rows}) == 75
+        pages = data_requests(eo, "/budget/BudgetScenarios")
+        assert [p["path"] for p in pages] == ["/api/v1/beta/100001/budget/BudgetScenarios"] * 2
+        assert run.schemas["beta_budget_budgetscenarios"]["key_properties"] == ["Division", "ID"]
     finally:
         eo.stop()
