@@ -1,11 +1,14 @@
-"""What the benchmarks share: finding the venv's executables and driving a sandbox process."""
+"""What the benchmarks share: finding the venv's executables, driving a sandbox process, and the
+common end of every bench's ``main()`` (:func:`run_bench`)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import threading
+import typing as t
 from pathlib import Path
 
 import requests
@@ -29,16 +32,36 @@ def executable(name: str) -> Path:
     return Path(found)
 
 
+def run_bench(bench: t.Callable[[], dict], result_path: Path,
+              report: t.Callable[[dict], None] | None = None) -> int:
+    """Run ``bench``; print its result with ``report`` and write it as JSON to ``result_path``.
+
+    Returns the exit code for ``main()``: 1 (after ``bench FAILED: ...`` on stderr) when the bench
+    raised :class:`BenchError`, then nothing is written; 0 otherwise.
+    """
+    try:
+        result = bench()
+    except BenchError as exc:
+        print(f"bench FAILED: {exc}", file=sys.stderr)
+        return 1
+    if report is not None:
+        report(result)
+    result_path.parent.mkdir(parents=True, exist_ok=True)
+    result_path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {result_path}")
+    return 0
+
+
 class SandboxProcess:
     """A sandbox started by ``command`` in a child process, driven through its control plane."""
 
-    def __init__(self, command: list[str], workdir: Path) -> None:
+    def __init__(self, command: list[str], workdir: Path, api_path: str = "/v2025_1/apis/3.0") -> None:
         self.log_path = workdir / "sandbox.stderr"
         self._stderr = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self._stderr)
         self.url = self._wait_ready()
-        self.api_url = f"{self.url}/v2025_1/apis/3.0"
+        self.api_url = f"{self.url}{api_path}"  # default: ConnectWise's; Exact's is /api/v1
         self.http = requests.Session()
 
     def _wait_ready(self) -> str:

@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, urlparse
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import ROOT, BenchError, SandboxProcess, executable  # noqa: E402
+from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "tap_connectwise_throughput.json"
 
 COMPANY_ID = "sandbox"
@@ -436,16 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve_sandbox(args.port, args.seed, args.tickets, args.cache_records or args.tickets + PAGE_SIZE)
     if args.tickets < 1 or args.repeat < 1:
         ap.error("--tickets and --repeat must be at least 1")
-    try:
-        result = bench(args)
-    except BenchError as exc:
-        print(f"bench FAILED: {exc}", file=sys.stderr)
-        return 1
-    print_table(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.output}")
-    return 0
+    return run_bench(lambda: bench(args), args.output, print_table)
 
 
 if __name__ == "__main__":

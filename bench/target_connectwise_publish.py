@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import ROOT, BenchError, SandboxProcess, executable  # noqa: E402
+from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "target_connectwise_publish.json"
 
@@ -280,16 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.records < 1 or args.latency_ms <= 0 or any(c < 1 for c in args.concurrency or [1]):
         ap.error("--records, --latency-ms and --concurrency must be positive")
-    try:
-        result = bench(args)
-    except BenchError as exc:
-        print(f"bench FAILED: {exc}", file=sys.stderr)
-        return 1
-    print_table(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.output}")
-    return 0
+    return run_bench(lambda: bench(args), args.output, print_table)
 
 
 if __name__ == "__main__":

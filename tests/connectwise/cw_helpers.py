@@ -7,11 +7,10 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from connector_sandbox.connectwise import ConnectWiseSandbox
+from tap_runner import TapRun, run_tap_process
 
 COMPANY_ID = "sandbox"
 PUBLIC_KEY = "sandbox-public"
@@ -70,48 +69,9 @@ def catalog_selecting(streams: list[str], deselect_properties: dict | None = Non
     return catalog
 
 
-@dataclass
-class TapRun:
-    returncode: int
-    stdout: str
-    stderr: str
-    records: dict[str, list[dict]] = field(default_factory=dict)
-    states: list[dict] = field(default_factory=list)
-
-    @property
-    def final_state(self) -> dict:
-        return self.states[-1] if self.states else {}
-
-    def ids(self, stream: str) -> list:
-        return [r["id"] for r in self.records.get(stream, [])]
-
-
 def run_tap(config: dict, streams: list[str] | None = None, state: dict | None = None,
             catalog: dict | None = None, timeout: float = 300, check: bool = True) -> TapRun:
     """Run the tap in a subprocess; parse its Singer output."""
-    with tempfile.TemporaryDirectory() as tmp:
-        args = [*TAP, "--config", _write(tmp, "config.json", config)]
-        if catalog is None and streams is not None:
-            catalog = catalog_selecting(streams, custom_streams=config.get("custom_streams"))
-        if catalog is not None:
-            args += ["--catalog", _write(tmp, "catalog.json", catalog)]
-        if state is not None:
-            args += ["--state", _write(tmp, "state.json", state)]
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
-    run = TapRun(proc.returncode, proc.stdout, proc.stderr)
-    for line in proc.stdout.splitlines():
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            run.records.setdefault(message["stream"], []).append(message["record"])
-        elif message["type"] == "STATE":
-            run.states.append(message["value"])
-    if check and proc.returncode != 0:
-        raise AssertionError(f"tap failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return run
-
-
-def _write(directory: str, name: str, obj: dict) -> str:
-    path = Path(directory) / name
-    path.write_text(json.dumps(obj))
-    return str(path)
-
+    if catalog is None and streams is not None:
+        catalog = catalog_selecting(streams, custom_streams=config.get("custom_streams"))
+    return run_tap_process(TAP, config, catalog, state, timeout=timeout, check=check)

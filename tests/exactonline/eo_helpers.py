@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from connector_sandbox.exactonline import (
     DEFAULT_CLIENT_SECRET,
     ExactOnlineSandbox,
 )
+from tap_runner import TapRun, run_tap_process, write_json  # noqa: F401 - write_json: re-exported
 
 TAP = [sys.executable, "-m", "tap_exactonline"]
 
@@ -62,48 +63,13 @@ def catalog_selecting(streams: list[str], custom_streams: list | None = None) ->
     return catalog
 
 
-@dataclass
-class TapRun:
-    returncode: int
-    stdout: str
-    stderr: str
-    records: dict[str, list[dict]] = field(default_factory=dict)
-    schemas: dict[str, dict] = field(default_factory=dict)
-    states: list[dict] = field(default_factory=list)
-
-    @property
-    def final_state(self) -> dict:
-        return self.states[-1] if self.states else {}
-
-
 def run_tap(config: dict, streams: list[str], state: dict | None = None,
-            timeout: float = 120, check: bool = True) -> TapRun:
-    with tempfile.TemporaryDirectory() as tmp:
-        args = [*TAP, "--config", write_json(tmp, "config.json", config),
-                "--catalog", write_json(tmp, "catalog.json",
-                                    catalog_selecting(streams, config.get("custom_streams")))]
-        if state is not None:
-            args += ["--state", write_json(tmp, "state.json", state)]
-        proc = subprocess.run(args, check=False, capture_output=True, text=True, timeout=timeout)
-    run = TapRun(proc.returncode, proc.stdout, proc.stderr)
-    for line in proc.stdout.splitlines():
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            run.records.setdefault(message["stream"], []).append(message["record"])
-        elif message["type"] == "SCHEMA":
-            run.schemas[message["stream"]] = message
-        elif message["type"] == "STATE":
-            run.states.append(message["value"])
-    if check and proc.returncode != 0:
-        raise AssertionError(f"tap failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return run
+            timeout: float = 120, check: bool = True,
+            record_line: Callable[[bytes], object] | None = None) -> TapRun:
+    """Run the tap in a subprocess with ``streams`` selected; parse its Singer output."""
+    return run_tap_process(TAP, config, catalog_selecting(streams, config.get("custom_streams")),
+                           state, timeout=timeout, check=check, record_line=record_line)
 
 
 def data_requests(sandbox: ExactOnlineSandbox, fragment: str) -> list[dict]:
     return [r for r in sandbox.request_log(10_000) if fragment in r["path"]]
-
-
-def write_json(directory: str, name: str, obj: dict) -> str:
-    path = Path(directory) / name
-    path.write_text(json.dumps(obj))
-    return str(path)
