@@ -15,7 +15,7 @@ of a stream (``is_sorted = False``).
 from __future__ import annotations
 
 import typing as t
-from datetime import timezone
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlparse
 
 import msgspec
@@ -92,6 +92,19 @@ class ConnectWiseStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStr
         self._schema_written = False
         # The cursor lives in ``_info``; lift it unless the model has a field of that name.
         self._lifts_cursor = bool(spec.replication_key) and not spec.cursor_is_model_field
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> t.Any:
+        """The run's start in ConnectWise's own format (``2024-05-01T10:00:42Z``), whole seconds.
+
+        singer-sdk caps the bookmark at the signpost by comparing the two as strings; its default
+        signpost, ``…:42.959000+00:00``, sorts below ``…:42Z`` (``.`` < ``Z``), so a row changed in
+        the run's first second would leave a bookmark no row has. Truncated to the second, a row
+        of that second keeps its own value (the next run's ``>=`` reads that second again).
+        """
+        signpost = super().get_replication_key_signpost(context)
+        if not isinstance(signpost, datetime):
+            return signpost
+        return signpost.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def error_hint(self, response: requests.Response) -> str | None:
         return error_hint(response)
