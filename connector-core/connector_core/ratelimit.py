@@ -71,6 +71,9 @@ class RateLimiter:
         max_wait: longest wait :meth:`acquire` accepts; a longer one raises
             :class:`BudgetExhausted` instead of sleeping (e.g. a daily budget
             spent until tomorrow). ``None``: always wait.
+        aligned: the published budget holds per window of the wall clock
+            (every whole minute, like Exact Online's) instead of per sliding
+            ``per_seconds``: a spent window renews at its boundary.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class RateLimiter:
         logger: logging.Logger | None = None,
         header_reader: HeaderReader | None = None,
         max_wait: float | None = None,
+        aligned: bool = False,
     ) -> None:
         if max_requests is not None and max_requests < 1:
             raise ValueError(f"max_requests must be at least 1 or None; got {max_requests}")
@@ -101,6 +105,7 @@ class RateLimiter:
         self._logger = logger or _DEFAULT_LOGGER
         self._header_reader = header_reader
         self.max_wait = max_wait
+        self.aligned = aligned
 
         self._lock = threading.Lock()
         self._stamps: deque[float] = deque()
@@ -205,7 +210,17 @@ class RateLimiter:
                     self._server_reset_at - now,
                     f"server reports {self._server_remaining} request(s) left",
                 )
-        if self.max_requests is not None:
+        if self.max_requests is not None and self.aligned:
+            wall = self._wall_clock()
+            window_end = (wall // self.per_seconds + 1) * self.per_seconds
+            while self._stamps and self._stamps[0] < window_end - self.per_seconds:
+                self._stamps.popleft()
+            if len(self._stamps) >= self.max_requests:
+                return (
+                    window_end - wall,
+                    f"budget of {self.max_requests} per clock {self.per_seconds:g} s used",
+                )
+        elif self.max_requests is not None:
             horizon = now - self.per_seconds
             while self._stamps and self._stamps[0] <= horizon:
                 self._stamps.popleft()
@@ -218,7 +233,8 @@ class RateLimiter:
 
     def _admit(self, now: float) -> None:
         if self.max_requests is not None:
-            self._stamps.append(now)
+            # Aligned windows are counted on the wall clock they are aligned to.
+            self._stamps.append(self._wall_clock() if self.aligned else now)
         if self._server_remaining is not None:
             # Count our own request against the server's budget until the next
             # response tells us the real figure.

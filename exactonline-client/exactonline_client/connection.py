@@ -169,8 +169,11 @@ class DivisionLimiter:
     def __init__(self, division: int | str, per_minute: int, logger: logging.Logger, *,
                  daily_reserve: int = 0, daily_max_wait: float | None = None) -> None:
         self.division = division
+        # Exact's minute is taken to be the clock's (UNCERTAIN: the reading the emulator shares;
+        # the announced reset governs whenever headers come), so the budget kept besides the
+        # headers renews at the boundary, not 60 s after a burst began.
         self.minutely = RateLimiter(per_minute, 60.0, name=f"exact {division} minutely",
-                                    logger=logger, header_reader=read_minutely)
+                                    logger=logger, header_reader=read_minutely, aligned=True)
         # A spent daily budget renews hours later: acquire() raises BudgetExhausted instead of
         # sleeping past daily_max_wait.
         self.daily = RateLimiter(None, 86400.0, name=f"exact division {division} daily",

@@ -31,6 +31,7 @@ from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_exactonline.catalog import DELETED_AT, StreamSpec, deleted_entity_types
 
@@ -131,12 +132,17 @@ class ExactStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
     def get_new_paginator(self) -> NextLinkPaginator:
         return NextLinkPaginator(lambda: self._next)
 
-    def prepare_request(self, context: Context | None,
-                        next_page_token: str | None) -> requests.PreparedRequest:
-        if next_page_token:
-            return self.build_prepared_request(method="GET", url=next_page_token,
-                                               headers=self.http_headers)
-        return super().prepare_request(context, next_page_token)
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """The first page: the URL with its OData query; then ``d.__next`` exactly as Exact sent it.
+
+        The query is encoded here (``$``, ``,``, ``'`` and parentheses kept, spaces as ``%20``)
+        rather than by singer-sdk, whose ``urlencode`` would write spaces in ``$filter`` as ``+``.
+        """
+        if page.next_page_token:
+            return HTTPRequest(url=page.next_page_token, headers=self.http_headers)
+        query = self.odata_query(page.stream_context)
+        url = self.get_url(page.stream_context)
+        return HTTPRequest(url=f"{url}?{query}" if query else url, headers=self.http_headers)
 
     @cached_property
     def _selectable(self) -> list[str]:
@@ -149,7 +155,7 @@ class ExactStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
                   or p == self.replication_key]
         return ",".join(wanted)
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> str:
+    def odata_query(self, context: Context | None) -> str:
         params: dict[str, t.Any] = {}
         custom = dict(self._tap.custom_request_params(self.name).query)
         if self.spec.columns and "$select" not in custom:

@@ -22,7 +22,7 @@ from connector_core.custom_streams import (
 )
 from connector_core.settings import config_error
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
@@ -111,13 +111,15 @@ class TapExactOnline(CustomStreamsMixin, Tap):
         self.logger.info("Exact Online divisions: %s", ", ".join(map(str, found)))
         return found
 
+    def load_streams(self) -> list[Stream]:
+        # singer-sdk syncs streams sorted by name; sync/Deleted must run last, since its rows also
+        # mark rows of the entity streams, which must have sent their SCHEMA and rows first.
+        return sorted(super().load_streams(), key=lambda stream: stream.name == "deleted")
+
     def discover_streams(self) -> list[ExactStream]:
         self.connection  # noqa: B018 - validates the connection settings
         streams: dict[str, ExactStream] = {}
-        specs = catalog.stream_specs()
-        # sync/Deleted last: its rows also mark the entity streams' rows, after those streams ran.
-        specs.sort(key=lambda pair: pair[0].name == "deleted")
-        for spec, schema in specs:
+        for spec, schema in catalog.stream_specs():
             streams[spec.name] = ExactStream(self, spec, schema)
         for declared in declared_custom_streams(self.config, streams):
             where, name, endpoint, entry = (declared.where, declared.name, declared.endpoint,

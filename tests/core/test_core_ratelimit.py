@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from connector_core import RateLimiter, make_header_reader
+from connector_core import BudgetExhausted, RateLimiter, make_header_reader
 
 
 class FakeTime:
@@ -61,6 +61,34 @@ def test_sliding_window_only_waits_for_the_oldest_request() -> None:
     fake.sleeps.clear()
     rl.acquire()  # the first request leaves the window 0.4 s from now
     assert sum(fake.sleeps) == pytest.approx(0.4)
+
+
+def test_aligned_window_renews_at_the_clock_boundary_not_a_minute_after_the_burst() -> None:
+    fake = FakeTime(start_wall=1_700_000_020.0)  # second 40 of a clock minute
+    rl = limiter(fake, 3, 60.0, aligned=True)
+    for _ in range(3):
+        assert rl.acquire() == 0.0
+    assert rl.acquire() == pytest.approx(20.0)  # until second 0 of the next minute, not second 40
+    fake.sleep(1.0)
+    rl.acquire()
+    rl.acquire()  # three in the new minute
+    fake.sleeps.clear()
+    rl.acquire()
+    assert sum(fake.sleeps) == pytest.approx(59.0)
+
+
+def test_a_wait_longer_than_max_wait_raises_budget_exhausted() -> None:
+    fake = FakeTime()
+    rl = limiter(fake, None, 86400.0, name="daily", max_wait=300.0)
+    rl.observe(0, fake.wall() + 200.0)
+    assert rl.acquire() == pytest.approx(200.0)  # renews within max_wait: wait
+    rl.observe(0, fake.wall() + 7200.0)
+    fake.sleeps.clear()
+    with pytest.raises(BudgetExhausted) as raised:
+        rl.acquire()
+    assert fake.sleeps == []  # no sleep at all
+    assert raised.value.reset_at_epoch == pytest.approx(fake.wall() + 7200.0)
+    assert "daily" in str(raised.value) and "7200 s" in str(raised.value)
 
 
 def test_server_says_nothing_left_until_reset() -> None:

@@ -60,6 +60,13 @@ def test_exactonline_tap_deletions_mark_the_entity_rows(eo, config):
     assert sorted(m["ID"] for m in marks) == sorted(gone_accounts)
     assert all(m["_sdc_deleted_at"] and m["Division"] == 100001 for m in marks)
     assert [m["ID"] for m in second.records["logistics_items"]] == [gone_item]
+    # sync/Deleted runs last, so each mark follows its stream's SCHEMA (logistics_items sorts after
+    # deleted by name, which is the order singer-sdk would otherwise sync them in).
+    lines = second.stdout.splitlines()
+    items_schema = min(i for i, line in enumerate(lines) if '"SCHEMA"' in line and
+                       '"stream":"logistics_items"' in line.replace(" ", ""))
+    first_deleted = min(i for i, line in enumerate(lines) if '"stream":"deleted"' in line.replace(" ", ""))
+    assert items_schema < first_deleted
     # The marks cost no request and leave the entity streams' bookmarks alone.
     assert len(data_requests(eo, "/sync/Deleted")) == 1
     for stream in ("crm_accounts", "logistics_items"):
