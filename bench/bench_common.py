@@ -100,3 +100,26 @@ class SandboxProcess:
         if self.proc.stdout:
             self.proc.stdout.close()
         self._stderr.close()
+
+
+def discover_catalog(tap: Path, workdir: Path, placeholder_config: dict, stream: str) -> dict:
+    """The tap's catalog with only ``stream`` selected (all its properties).
+
+    Discovery makes no request, so ``placeholder_config`` only needs the required settings.
+    """
+    config = workdir / "discover_config.json"
+    config.write_text(json.dumps(placeholder_config))
+    proc = subprocess.run([str(tap), "--config", str(config), "--discover"],
+                          check=False, capture_output=True, timeout=300)
+    if proc.returncode != 0:
+        raise BenchError(f"tap --discover failed ({proc.returncode}):\n{proc.stderr.decode()[-3000:]}")
+    catalog = json.loads(proc.stdout)
+    found = False
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] == stream
+                found = found or entry["tap_stream_id"] == stream
+    if not found:
+        raise BenchError(f"stream {stream!r} not in the discovered catalog")
+    return catalog

@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlparse
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_common  # noqa: E402
 from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "tap_connectwise_throughput.json"
 
@@ -87,24 +88,9 @@ def tap_executable() -> Path:
 
 def discover_catalog(tap: Path, workdir: Path) -> dict:
     """The tap's catalog with only ``service_tickets`` selected (all its properties)."""
-    config = workdir / "discover_config.json"
-    # Discovery makes no request; placeholder credentials are enough.
-    config.write_text(json.dumps({"company_id": "c", "public_key": "p", "private_key": "k",
-                                  "client_id": "i"}))
-    proc = subprocess.run([str(tap), "--config", str(config), "--discover"],
-                          check=False, capture_output=True, timeout=300)
-    if proc.returncode != 0:
-        raise BenchError(f"tap --discover failed ({proc.returncode}):\n{proc.stderr.decode()[-3000:]}")
-    catalog = json.loads(proc.stdout)
-    found = False
-    for entry in catalog["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] == STREAM
-                found = found or entry["tap_stream_id"] == STREAM
-    if not found:
-        raise BenchError(f"stream {STREAM!r} not in the discovered catalog")
-    return catalog
+    return bench_common.discover_catalog(tap, workdir, {"company_id": "c", "public_key": "p",
+                                                        "private_key": "k", "client_id": "i"},
+                                         STREAM)
 
 
 class TapRun:

@@ -49,6 +49,7 @@ from pathlib import Path
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_common  # noqa: E402
 from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "tap_exactonline_budget.json"
@@ -98,24 +99,8 @@ def count_records(stream, expected: int) -> tuple[int, str | None]:
 
 # --------------------------------------------------------------------------- the tap
 def discover_catalog(tap: Path, workdir: Path) -> dict:
-    config = workdir / "discover_config.json"
-    # Discovery makes no request; placeholder credentials are enough.
-    config.write_text(json.dumps({"client_id": "c", "client_secret": "s",
-                                  "token_store": str(workdir / "unused.json")}))
-    proc = subprocess.run([str(tap), "--config", str(config), "--discover"],
-                          check=False, capture_output=True, timeout=300)
-    if proc.returncode != 0:
-        raise BenchError(f"tap --discover failed ({proc.returncode}):\n{proc.stderr.decode()[-3000:]}")
-    catalog = json.loads(proc.stdout)
-    found = False
-    for entry in catalog["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] == STREAM
-                found = found or entry["tap_stream_id"] == STREAM
-    if not found:
-        raise BenchError(f"stream {STREAM!r} not in the discovered catalog")
-    return catalog
+    return bench_common.discover_catalog(tap, workdir, {
+        "client_id": "c", "client_secret": "s", "token_store": str(workdir / "unused.json")}, STREAM)
 
 
 def write_token_store(path: Path, tokens_file: Path) -> None:
