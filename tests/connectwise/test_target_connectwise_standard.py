@@ -21,32 +21,26 @@ Excluded, and why:
   and goes on; ``test_target_connectwise_publish.py::test_bad_records_are_rejected_and_the_rest_publish``
   checks that instead.
 
-Replaced: ``multiple_state_messages`` (commented out of the SDK's own suite) expects 3 of the 5
-STATEs of its file (the drain schedule of a plain SDK target) and compares them with strings where
-the 0.54.9 runner collects dicts. ``TargetRelaysEveryState`` runs the same file and expects what
-this target does: every STATE passed on, in order, after the records before it are published.
+Replaced: ``multiple_state_messages``, by ``TargetRelaysEveryState`` (tests/standard_target.py,
+shared with the other targets' standard runs): every STATE passed on, in order.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib.resources
-import json
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 from cwt_helpers import read_jsonl, start_sandbox, tap_config
-from singer_sdk.testing import get_target_test_class
-from singer_sdk.testing import target_test_streams
+from singer_sdk.testing import get_target_test_class, target_test_streams
 from singer_sdk.testing.suites import SingerTestSuite, target_tests
-from singer_sdk.testing.target_tests import TargetMultipleStateMessages
+from standard_target import EXCLUDED, STREAMS, TargetRelaysEveryState, records_in
 
 from target_connectwise.target import TargetConnectWise
 
-EXCLUDED = {"record_missing_key_property"}
-RAISING = {"invalid_schema", "record_before_schema"}  # the SDK test expects an exception
 ENTITY = "/company/contacts"
 
 SANDBOX = start_sandbox()
@@ -55,35 +49,12 @@ TMP = Path(tempfile.mkdtemp(prefix="target-cw-standard-"))
 atexit.register(shutil.rmtree, TMP, True)
 
 
-def _singer_files() -> dict[str, list[dict]]:
-    files = {}
-    for entry in importlib.resources.files(target_test_streams).iterdir():
-        if entry.name.endswith(".singer"):
-            files[entry.name[:-len(".singer")]] = [
-                json.loads(line) for line in entry.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
-    return files
-
-
-SINGER_FILES = _singer_files()
-STREAMS = sorted({m["stream"] for messages in SINGER_FILES.values() for m in messages if "stream" in m})
-
 CONFIG = tap_config(
     SANDBOX,
     results_path=str(TMP / "results.jsonl"),
     rejects_path=str(TMP / "rejects.jsonl"),
     mappings={stream: {"entity": ENTITY, "method": "POST"} for stream in STREAMS},
 )
-
-class TargetRelaysEveryState(TargetMultipleStateMessages):
-    """multiple_state_messages, expecting what this target does: every STATE passed on, in order,
-    once the records before it are published."""
-
-    def test(self) -> None:
-        self.runner.sync_all()
-        expected = [m["value"] for m in SINGER_FILES[self.name] if m["type"] == "STATE"]
-        assert self.runner.state_messages == expected
-
 
 SUITE = SingerTestSuite(kind="target", tests=[
     test for test in [*target_tests.tests, TargetRelaysEveryState] if test.name not in EXCLUDED
@@ -112,10 +83,7 @@ class TestTargetConnectWiseStandard(StandardTests):
         results = [e for e in read_jsonl(Path(CONFIG["results_path"])) if "checkpoint" not in e]
         rejects = read_jsonl(Path(CONFIG["rejects_path"]))
         posts = [e for e in SANDBOX.request_log() if e["method"] != "GET"]
-        if name in SINGER_FILES and name not in RAISING:
-            expected = sum(1 for m in SINGER_FILES[name] if m["type"] == "RECORD")
-        else:
-            expected = 0
+        expected = records_in(name)
         assert len(results) + len(rejects) == expected, (
             f"{name}: {expected} records in, {len(results)} published + {len(rejects)} rejected")
         for reject in rejects:

@@ -33,18 +33,14 @@ Excluded, and why:
   (reason "key property id missing") and goes on. Replaced by ``TargetRejectsRecordMissingKey``,
   which runs the same file and expects that reject.
 
-Replaced: ``multiple_state_messages`` (commented out of the SDK's own suite) expects 3 of the 5
-STATEs of its file (the drain schedule of a plain SDK target) and compares them with strings where
-the 0.54.9 runner collects dicts. ``TargetRelaysEveryState`` runs the same file and expects what
-this target does: every STATE passed on, in order, after the records before it are published or
-rejected.
+Replaced: ``multiple_state_messages``, by ``TargetRelaysEveryState`` (tests/standard_target.py,
+shared with the other targets' standard runs): every STATE passed on, in order.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib.resources
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -53,15 +49,17 @@ import pytest
 from eot_helpers import DIVISION, read_jsonl, start_sandbox, target_config
 from singer_sdk.testing import get_target_test_class, target_test_streams
 from singer_sdk.testing.suites import SingerTestSuite, target_tests
-from singer_sdk.testing.target_tests import (
-    TargetMultipleStateMessages,
-    TargetRecordMissingKeyProperty,
+from singer_sdk.testing.target_tests import TargetRecordMissingKeyProperty
+from standard_target import (
+    EXCLUDED,
+    SINGER_FILES,
+    STREAMS,
+    TargetRelaysEveryState,
+    records_in,
 )
 
 from target_exactonline.target import TargetExactOnline
 
-EXCLUDED = {"record_missing_key_property"}
-RAISING = {"invalid_schema", "record_before_schema"}  # the SDK test expects an exception
 ENTITY = "/crm/Addresses"
 
 SANDBOX = start_sandbox()
@@ -69,19 +67,6 @@ atexit.register(SANDBOX.stop)
 TMP = Path(tempfile.mkdtemp(prefix="target-eo-standard-"))
 atexit.register(shutil.rmtree, TMP, True)
 
-
-def _singer_files() -> dict[str, list[dict]]:
-    files = {}
-    for entry in importlib.resources.files(target_test_streams).iterdir():
-        if entry.name.endswith(".singer"):
-            lines = entry.read_text(encoding="utf-8").splitlines()
-            files[entry.name[:-len(".singer")]] = [json.loads(line) for line in lines if line.strip()]
-    return files
-
-
-SINGER_FILES = _singer_files()
-STREAMS = sorted({m["stream"] for messages in SINGER_FILES.values() for m in messages
-                  if "stream" in m})
 
 CONFIG = target_config(
     SANDBOX, TMP,
@@ -101,16 +86,6 @@ def expected_reason(record: dict, key_properties: list[str]) -> str:
     if len(fields) == 1:
         return f"{path}: field {fields[0]} is not in {path}"
     return f"{path}: fields {', '.join(fields)} are not in {path}"
-
-
-class TargetRelaysEveryState(TargetMultipleStateMessages):
-    """multiple_state_messages, expecting what this target does: every STATE passed on, in order,
-    once the records before it are published or rejected."""
-
-    def test(self) -> None:
-        self.runner.sync_all()
-        expected = [m["value"] for m in SINGER_FILES[self.name] if m["type"] == "STATE"]
-        assert self.runner.state_messages == expected
 
 
 class TargetRejectsRecordMissingKey(TargetRecordMissingKeyProperty):
@@ -153,10 +128,7 @@ class TestTargetExactOnlineStandard(StandardTests):
         name = request.node.name.removeprefix("test_target_")
         results = [e for e in read_jsonl(Path(CONFIG["results_path"])) if "checkpoint" not in e]
         rejects = read_jsonl(Path(CONFIG["rejects_path"]))
-        if name in SINGER_FILES and name not in RAISING:
-            expected = sum(1 for m in SINGER_FILES[name] if m["type"] == "RECORD")
-        else:
-            expected = 0
+        expected = records_in(name)
         assert len(results) + len(rejects) == expected, (
             f"{name}: {expected} records in, {len(results)} published + {len(rejects)} rejected")
         assert results == [], f"{name}: a standard record was published: {results}"
