@@ -123,3 +123,12 @@ def discover_catalog(tap: Path, workdir: Path, placeholder_config: dict, stream:
     if not found:
         raise BenchError(f"stream {stream!r} not in the discovered catalog")
     return catalog
+
+
+def print_figures(rows: list[tuple[str, str]], value_width: int = 12) -> None:
+    """The bench's figures as a two-column table between rules."""
+    width = max(len(k) for k, _ in rows)
+    print("-" * (width + value_width + 4))
+    for k, v in rows:
+        print(f"{k:<{width}}  {v:>{value_width}}")
+    print("-" * (width + value_width + 4))

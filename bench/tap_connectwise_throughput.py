@@ -398,11 +398,7 @@ def print_table(r: dict) -> None:
         ("date", r["date"]),
         ("whole bench, s", fmt(r["bench_wall_s"], ".1f")),
     ]
-    width = max(len(k) for k, _ in rows)
-    print("-" * (width + 16))
-    for k, v in rows:
-        print(f"{k:<{width}}  {v:>12}")
-    print("-" * (width + 16))
+    bench_common.print_figures(rows, 12)
 
 
 def main(argv: list[str] | None = None) -> int:

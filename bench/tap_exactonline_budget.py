@@ -338,11 +338,7 @@ def print_table(r: dict) -> None:
         ("date", r["date"]),
         ("whole bench, s", fmt(r["bench_wall_s"])),
     ]
-    width = max(len(k) for k, _ in rows)
-    print("-" * (width + 24))
-    for k, v in rows:
-        print(f"{k:<{width}}  {v:>20}")
-    print("-" * (width + 24))
+    bench_common.print_figures(rows, 20)
 
 
 def main(argv: list[str] | None = None) -> int:
