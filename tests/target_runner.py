@@ -26,13 +26,11 @@ def state(value: dict) -> dict:
 
 
 def read_jsonl(path: Path) -> list[dict]:
+    """The complete lines of a JSON Lines file; a last line still being written is left out."""
     if not Path(path).exists():
         return []
-    out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            out.append(json.loads(line))
-    return out
+    text = Path(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from functools import cached_property
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -89,6 +90,8 @@ class ConnectWiseConnection:
         for key in ("requests_per_minute", "max_retries", "request_timeout"):
             if key in config and config[key] < 1:
                 raise ConnectWiseConfigError(f"{key} must be at least 1; got {config[key]}")
+        self._base_url: str | None = None
+        self._base_url_lock = threading.Lock()
 
     @cached_property
     def auth(self) -> ConnectWiseAuth:
@@ -110,10 +113,16 @@ class ConnectWiseConnection:
         return RateLimiter(int(self.config.get("requests_per_minute", 1000)), 60.0,
                            name="connectwise", logger=self.logger)
 
-    @cached_property
+    @property
     def base_url(self) -> str:
-        self.auth  # noqa: B018 - registers the secrets before any request is logged
-        return resolve_base_url(self.config, self.session, self.retry_policy, self.logger)
+        # Publishing threads ask for it at once; since Python 3.12 cached_property no longer locks,
+        # so without this lock each would look the codebase up (`/login/companyinfo`).
+        with self._base_url_lock:
+            if self._base_url is None:
+                self.auth  # noqa: B018 - registers the secrets before any request is logged
+                self._base_url = resolve_base_url(self.config, self.session, self.retry_policy,
+                                                  self.logger)
+            return self._base_url
 
     @property
     def timeout(self) -> int:

@@ -10,6 +10,7 @@ each STATE passed on is also a checkpoint in the results file.
 from __future__ import annotations
 
 import copy
+import threading
 import typing as t
 from functools import cached_property
 from pathlib import Path
@@ -146,6 +147,8 @@ class PublishTarget(Target):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         install_log_redaction()
+        self._publisher: Publisher | None = None
+        self._publisher_lock = threading.RLock()
         super().__init__(*args, **kwargs)
         concurrency = self.config.get("concurrency", 4)
         if concurrency < 1:
@@ -174,15 +177,25 @@ class PublishTarget(Target):
         return Journal(Path(self.config.get("results_path", "output/publish/results.jsonl")),
                        Path(self.config.get("rejects_path", "output/publish/rejects.jsonl")))
 
-    @cached_property
+    @property
     def publisher(self) -> Publisher:
-        return Publisher(
-            self.make_dialect(), self.journal, session=self.session,
-            retry_policy=RetryPolicy(max_tries=int(self.config.get("max_retries", 8))),
-            rate_limiter=self.rate_limiter, concurrency=int(self.config.get("concurrency", 4)),
-            dry_run=bool(self.config.get("dry_run", False)), logger=self.logger,
-            timeout=float(self.config.get("request_timeout", 300)),
-        )
+        """The one publisher of the run (and through it the one connection and rate limiter).
+
+        singer-sdk drains sinks in parallel threads, and since Python 3.12 ``cached_property`` no
+        longer locks: without the lock, two sinks draining at once would each build a publisher,
+        a connection and a limiter, splitting the request budget.
+        """
+        with self._publisher_lock:
+            if self._publisher is None:
+                self._publisher = Publisher(
+                    self.make_dialect(), self.journal, session=self.session,
+                    retry_policy=RetryPolicy(max_tries=int(self.config.get("max_retries", 8))),
+                    rate_limiter=self.rate_limiter,
+                    concurrency=int(self.config.get("concurrency", 4)),
+                    dry_run=bool(self.config.get("dry_run", False)), logger=self.logger,
+                    timeout=float(self.config.get("request_timeout", 300)),
+                )
+            return self._publisher
 
     def add_sink(self, stream_name: str, schema: dict, key_properties: t.Sequence[str] | None = None):
         self.mapping_for(stream_name)  # an unmapped stream fails at its SCHEMA, before any record
