@@ -20,6 +20,7 @@ import requests
 from connector_core.params import render_path
 from connector_core.publish import (
     Journal,
+    MappingError,
     PublishDialect,
     Publisher,
     PublishError,
@@ -228,6 +229,24 @@ def test_upsert_cache_is_bounded(journal):
     pub.publish(items([{"name": f"n{i}"} for i in range(10)], m))
     pub.publish(items([{"name": "n9"}, {"name": "n0"}], m))
     assert dialect.lookups == [f"n{i}" for i in range(10)] + ["n0"]  # n9 cached, n0 evicted
+
+
+def test_required_fields_are_checked_only_before_a_post(journal):
+    """`required`: creating needs these fields; an update of an existing object does not."""
+    dialect = FakeDialect(existing={"known": 9})
+    session = FakeSession()
+    m = mapping("UPSERT", match=["name"], required=["name", "lines"])
+    publisher(journal, session, dialect, concurrency=1).publish(items([
+        {"name": "known"},                      # found: PATCH, lines not needed
+        {"name": "new", "lines": []},           # would be created: empty lines count as missing
+        {"name": "newer", "lines": [{"q": 1}]},  # created
+    ], m))
+    assert [(c[0], c[1][len(BASE):]) for c in session.calls] == [("PATCH", "/things/9"),
+                                                                ("POST", "/things")]
+    assert [r["reason"] for r in lines(journal.rejects_path)] == [
+        "lines missing: creating a /things needs name, lines (mappings.s.required)"]
+    with pytest.raises(MappingError, match="m.required must be a field name or a list"):
+        mapping("POST", required=[1])
 
 
 # -- rejects, failures, dry run --------------------------------------------------------------------

@@ -189,3 +189,20 @@ def test_target_exactonline_spent_daily_budget_fails_without_passing_state(eo, t
     assert "daily" in run.stderr and "renews in" in run.stderr
     assert len(writes(eo, "/crm/Accounts")) == 2
     assert run.states == [{"done": 0}, {"done": 1}]  # not the STATE after the unsent record
+
+
+def test_target_exactonline_required_fields_spare_exacts_error_allowance(eo, tmp_path):
+    """Which fields Exact requires is not in the specs; `required` says it, and a record without
+    them is rejected before its POST (an UPSERT still looks up first: an update needs none)."""
+    mappings = {"accounts": {"entity": "/crm/Accounts", "method": "UPSERT", "match": "Code",
+                             "required": ["Name"]}}
+    config = target_config(eo, tmp_path, mappings, division=DIVISION)
+    existing = eo.get("crm/Accounts", eo.key_of("crm/Accounts", 1, DIVISION), DIVISION)
+    run = run_target(config, [schema("accounts"),
+                              record("accounts", {"Code": "NEW-1", "City": "Delft"}),
+                              record("accounts", {"Code": existing["Code"].strip(), "City": "Delft"})],
+                     tmp_path)
+    assert [w["method"] for w in writes(eo)] == ["PUT"]
+    assert [r["reason"] for r in run.rejects] == [
+        "Name missing: creating a /crm/Accounts needs Name (mappings.accounts.required)"]
+    assert all(e["status"] == 200 for e in eo.request_log() if e["method"] == "GET")

@@ -216,6 +216,8 @@ class Publisher:
         try:
             self.dialect.check(item)
             method, path_template, path = self._resolve(item)
+            if method == "POST":
+                _check_required(item)
             request = self.dialect.build(item, method, path_template, path)
         except Reject as reject:
             self._reject(item, reject)
@@ -352,6 +354,15 @@ class Publisher:
 
 
 _MISSING = object()
+
+
+def _check_required(item: PublishItem) -> None:
+    """A record that would create an object has the fields its mapping says creating needs."""
+    payload = item.payload if isinstance(item.payload, dict) else {}
+    missing = [f for f in item.mapping.required if payload.get(f) in (None, "", [], {})]
+    if missing:
+        raise Reject(f"{', '.join(missing)} missing: creating a {item.mapping.entity} needs "
+                     f"{', '.join(item.mapping.required)} (mappings.{item.stream}.required)")
 
 
 def _path_of(url: str) -> str:

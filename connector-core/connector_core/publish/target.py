@@ -45,10 +45,14 @@ def publish_settings(*, default_concurrency: int = 4) -> th.PropertiesList:
                 th.Property("match", th.CustomType({"type": ["array", "string"],
                                                      "items": {"type": "string"}})),
                 th.Property("query", th.ObjectType()),
+                th.Property("required", th.CustomType({"type": ["array", "string"],
+                                                        "items": {"type": "string"}})),
             )),
             description="Per stream: `entity` (endpoint template), `method` (POST, PUT, PATCH, DELETE "
                         "or UPSERT), `path` ({param: record field}), `match` (fields that find an "
-                        "existing object for UPSERT) and static `query` values.",
+                        "existing object for UPSERT), static `query` values and `required` (fields "
+                        "a record needs to create an object; a record without them is rejected "
+                        "before its POST is sent).",
         ),
         th.Property("dry_run", th.BooleanType, default=False,
                     description="Log the writes that would be sent and send none (UPSERT look-ups still read)."),
