@@ -137,3 +137,33 @@ def test_exactonline_tap_minutely_budget_kept_without_429(tmp_path):
         assert elapsed < 80
     finally:
         eo.stop()
+
+
+def test_exactonline_tap_sync_stream_checkpoints_as_it_goes_and_resumes_there(tmp_path):
+    """Rows come in Timestamp order, so a long sync emits its bookmark every 10,000 rows; a run
+    interrupted after such a STATE resumes from it and reads each remaining row once."""
+    rows = 25_000
+    eo = start_sandbox(seed=13, sizes={TABLE: rows}, minutely_limit=200)
+    try:
+        store = tmp_path / "tokens.json"
+        write_store(store, eo.issue_tokens())
+        config = tap_config(eo, store, divisions=[DIVISION], requests_per_minute=200)
+        full = run_tap(config, [STREAM], timeout=120)
+        records = full.records[STREAM]
+        assert len(records) == rows
+        marks = [s["bookmarks"][STREAM]["partitions"][0]["replication_key_value"]
+                 for s in full.states if STREAM in s.get("bookmarks", {})
+                 and s["bookmarks"][STREAM].get("partitions")]
+        timestamps = [r["Timestamp"] for r in records]
+        assert timestamps == sorted(timestamps)
+        # Mid-run checkpoints: after 10,000 and 20,000 rows, then the end.
+        assert timestamps[9_999] in marks and timestamps[19_999] in marks
+        assert marks[-1] == timestamps[-1]
+        # "Killed" after the second checkpoint: the rerun from that STATE reads the rest only.
+        checkpoint = next(s for s in full.states if STREAM in s.get("bookmarks", {})
+                          and s["bookmarks"][STREAM]["partitions"][0]["replication_key_value"]
+                          == timestamps[19_999])
+        rest = run_tap(config, [STREAM], state=checkpoint, timeout=120).records[STREAM]
+        assert [r["ID"] for r in rest] == [r["ID"] for r in records[20_000:]]
+    finally:
+        eo.stop()
