@@ -319,13 +319,16 @@ class ExactDialect(PublishDialect):
         terms = []
         for name, value in by.items():
             code = entity["properties"][name]["t"]
-            if code == "d":
-                value = to_server_datetime(value, self.connection.server_tz)
-            if code == "s":
-                # Exact pads some codes (an Account's Code: 18 characters, leading spaces, §2.4).
-                terms.append(f"trim({name}) eq {odata_literal(str(value).strip(), 's')}")
-            else:
-                terms.append(f"{name} eq {odata_literal(value, code)}")
+            try:
+                if code == "d":
+                    value = to_server_datetime(value, self.connection.server_tz)
+                if code == "s":
+                    # Exact pads some codes (an Account's Code: 18 characters, leading spaces).
+                    terms.append(f"trim({name}) eq {odata_literal(str(value).strip(), 's')}")
+                else:
+                    terms.append(f"{name} eq {odata_literal(value, code)}")
+            except (ValueError, TypeError) as exc:
+                raise Reject(f"cannot look {entity_path} up by {name}: {exc}") from None
         division = self.division(item)
         key = entity["key"]
         request = Request("GET", self._url(division, entity_path),

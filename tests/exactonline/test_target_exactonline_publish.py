@@ -206,3 +206,15 @@ def test_target_exactonline_required_fields_spare_exacts_error_allowance(eo, tmp
     assert [r["reason"] for r in run.rejects] == [
         "Name missing: creating a /crm/Accounts needs Name (mappings.accounts.required)"]
     assert all(e["status"] == 200 for e in eo.request_log() if e["method"] == "GET")
+
+
+def test_target_exactonline_a_match_value_of_the_wrong_type_is_a_reject(eo, tmp_path):
+    """Creator is read-only (not checked as part of a body) and a GUID: "x" cannot be looked up."""
+    mappings = {"accounts": {"entity": "/crm/Accounts", "method": "UPSERT", "match": "Creator"}}
+    config = target_config(eo, tmp_path, mappings, division=DIVISION)
+    run = run_target(config, [schema("accounts"), record("accounts", {"Creator": "x", "Name": "A"}),
+                              record("accounts", {"Name": "B", "Creator": None})], tmp_path)
+    assert eo.request_log() == [] and run.results == []
+    assert [r["reason"] for r in run.rejects] == [
+        "cannot look crm/Accounts up by Creator: 'x' is not a GUID",
+        "UPSERT matches on Creator, but the record has no Creator"]
