@@ -3,7 +3,10 @@ common end of every bench's ``main()`` (:func:`run_bench`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -132,3 +135,10 @@ def print_figures(rows: list[tuple[str, str]], value_width: int = 12) -> None:
     for k, v in rows:
         print(f"{k:<{width}}  {v:>{value_width}}")
     print("-" * (width + value_width + 4))
+
+
+def environment() -> dict:
+    """Where and when a figure was measured, for the result JSON."""
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}

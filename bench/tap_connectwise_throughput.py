@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -44,6 +42,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_common  # noqa: E402
 from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "tap_connectwise_throughput.json"
 
 COMPANY_ID = "sandbox"
@@ -365,10 +364,7 @@ def bench(args: argparse.Namespace) -> dict:
             "sandbox_p50_ms_per_page": {"baseline": best_base["sandbox_p50_ms"], "tap": best_tap["sandbox_p50_ms"]},
             "sandbox_cache_records": cache_records,
             "runs": {"baseline": base_runs, "tap": tap_runs, "startup_s": startups},
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+            **bench_common.environment(),
         }
     finally:
         if sandbox is not None:

@@ -32,11 +32,9 @@ rows or a row twice, or makes another number of data requests than the minimum. 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -299,10 +297,7 @@ def bench(args: argparse.Namespace) -> dict:
             "tap_cpu_s": round(run["cpu_s"], 2),
             "tap_peak_rss_mb": round(run["peak_rss_mb"], 1),
             "reference_no_budget": reference,
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+            **bench_common.environment(),
         }
     finally:
         if sandbox is not None:

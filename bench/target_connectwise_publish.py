@@ -26,10 +26,8 @@ the expected requests, or the bench fails (exit 1, ``bench FAILED: ...``). Resul
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -38,6 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_common  # noqa: E402
 from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "target_connectwise_publish.json"
@@ -236,10 +235,7 @@ def bench(args: argparse.Namespace) -> dict:
         "requests_per_minute": REQUESTS_PER_MINUTE,
         "runs": runs,
         "ratio_high_to_low_concurrency": ratios,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        **bench_common.environment(),
         "bench_wall_s": round(time.perf_counter() - t_bench, 1),
     }
 
