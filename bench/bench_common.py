@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import typing as t
 from pathlib import Path
 
@@ -142,3 +143,57 @@ def environment() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}
+
+
+class MeasuredRun:
+    """A plugin process run by :func:`run_measured`: its wall time, CPU and peak memory."""
+
+    def __init__(self, wall: float, spawn_epoch: float, exit_epoch: float,
+                 rusage: os.struct_rusage, consumed: t.Any) -> None:
+        self.wall = wall
+        self.spawn_epoch = spawn_epoch
+        self.exit_epoch = exit_epoch
+        self.rusage = rusage
+        self.consumed = consumed  # what ``consume`` returned (None without one)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return self.rusage.ru_maxrss / 1024.0      # Linux: KiB
+
+    @property
+    def cpu(self) -> float:
+        return self.rusage.ru_utime + self.rusage.ru_stime
+
+
+def run_measured(cmd: list[str], stderr_path: Path,
+                 consume: t.Callable[[t.IO[bytes]], t.Any] | None = None) -> MeasuredRun:
+    """Run ``cmd`` with stdout to ``consume`` (or /dev/null); BenchError if it exits non-zero.
+
+    ``os.wait4`` on the process's own pid gives its peak RSS and CPU time (nothing else is in it:
+    a console script is a Python file with the venv interpreter as its shebang, so the process
+    spawned is the plugin itself).
+    """
+    consumed = None
+    with open(stderr_path, "wb") as err:
+        spawn_epoch = time.time()
+        t0 = time.perf_counter()
+        if consume is None:
+            with open(os.devnull, "wb") as devnull:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=devnull, stderr=err)
+        else:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+            try:
+                consumed = consume(proc.stdout)
+            except BaseException:
+                proc.kill()
+                raise
+            finally:
+                proc.stdout.close()
+        _, status, rusage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        exit_epoch = time.time()
+    proc.returncode = os.waitstatus_to_exitcode(status)   # reaped by wait4, tell Popen
+    if proc.returncode != 0:
+        raise BenchError(f"{Path(cmd[0]).name} exited {proc.returncode}; stderr tail:\n"
+                         f"{stderr_path.read_text(errors='replace')[-4000:]}")
+    return MeasuredRun(wall, spawn_epoch, exit_epoch, rusage, consumed)

@@ -30,7 +30,6 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -93,55 +92,26 @@ def discover_catalog(tap: Path, workdir: Path) -> dict:
 
 
 class TapRun:
-    def __init__(self, wall: float, started_epoch: float, rusage: os.struct_rusage,
-                 returncode: int, records: int | None = None) -> None:
-        self.wall = wall
-        self.started_epoch = started_epoch
-        self.rusage = rusage
-        self.returncode = returncode
+    """A measured tap run (``bench_common.MeasuredRun``) and the records it emitted (if counted)."""
+
+    def __init__(self, run: bench_common.MeasuredRun, records: int | None) -> None:
+        self.wall = run.wall
+        self.started_epoch = run.spawn_epoch
+        self.rusage = run.rusage
+        self.peak_rss_mb = run.peak_rss_mb
+        self.cpu = run.cpu
         self.records = records
-
-    @property
-    def peak_rss_mb(self) -> float:
-        return self.rusage.ru_maxrss / 1024.0      # Linux: KiB
-
-    @property
-    def cpu(self) -> float:
-        return self.rusage.ru_utime + self.rusage.ru_stime
 
 
 def run_tap(cmd: list[str], stderr_path: Path, *, count: int | None = None) -> TapRun:
-    """Run the tap; stdout to /dev/null, or (``count`` given) to a RECORD counter.
-
-    ``os.wait4`` on the tap's own pid gives its peak RSS and CPU time (nothing else is in it: the
-    console script is a Python file with the venv interpreter as its shebang, so the process we
-    spawn is the tap itself).
-    """
-    with open(stderr_path, "wb") as err:
-        started_epoch = time.time()
-        t0 = time.perf_counter()
-        if count is None:
-            with open(os.devnull, "wb") as devnull:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=devnull, stderr=err)
-            records, problem = None, None
-        else:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-            try:
-                records, problem = count_records(proc.stdout, count)
-            except BaseException:
-                proc.kill()
-                raise
-            finally:
-                proc.stdout.close()
-        _, status, rusage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)   # reaped by wait4, tell Popen
-    if proc.returncode != 0:
-        raise BenchError(f"tap exited {proc.returncode}; stderr tail:\n"
-                         f"{stderr_path.read_text(errors='replace')[-4000:]}")
-    if count is not None and problem:
+    """Run the tap; stdout to /dev/null, or (``count`` given) to a RECORD counter."""
+    if count is None:
+        return TapRun(bench_common.run_measured(cmd, stderr_path), None)
+    run = bench_common.run_measured(cmd, stderr_path, lambda out: count_records(out, count))
+    records, problem = run.consumed
+    if problem:
         raise BenchError(problem)
-    return TapRun(wall, started_epoch, rusage, proc.returncode, records)
+    return TapRun(run, records)
 
 
 try:

@@ -34,11 +34,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -113,28 +111,12 @@ def write_token_store(path: Path, tokens_file: Path) -> None:
 
 def run_tap(cmd: list[str], stderr_path: Path, expected: int) -> dict:
     """Run the tap with stdout to the counter; wall time, exit time, CPU and peak RSS."""
-    with open(stderr_path, "wb") as err:
-        spawn_epoch = time.time()
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-        try:
-            records, problem = count_records(proc.stdout, expected)
-        except BaseException:
-            proc.kill()
-            raise
-        finally:
-            proc.stdout.close()
-        _, status, rusage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        exit_epoch = time.time()
-    proc.returncode = os.waitstatus_to_exitcode(status)   # reaped by wait4, tell Popen
-    if proc.returncode != 0:
-        raise BenchError(f"tap exited {proc.returncode}; stderr tail:\n"
-                         f"{stderr_path.read_text(errors='replace')[-4000:]}")
+    run = bench_common.run_measured(cmd, stderr_path, lambda out: count_records(out, expected))
+    records, problem = run.consumed
     if problem:
         raise BenchError(problem)
-    return {"records": records, "wall_s": wall, "spawn_epoch": spawn_epoch, "exit_epoch": exit_epoch,
-            "cpu_s": rusage.ru_utime + rusage.ru_stime, "peak_rss_mb": rusage.ru_maxrss / 1024.0}
+    return {"records": records, "wall_s": run.wall, "spawn_epoch": run.spawn_epoch,
+            "exit_epoch": run.exit_epoch, "cpu_s": run.cpu, "peak_rss_mb": run.peak_rss_mb}
 
 
 # --------------------------------------------------------------------------- the budget's arithmetic
