@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import typing as t
 
-from singer_sdk.testing import target_test_streams
+import pytest
+from singer_sdk.testing import get_target_test_class, target_test_streams
+from singer_sdk.testing.suites import SingerTestSuite, target_tests
 from singer_sdk.testing.target_tests import TargetMultipleStateMessages
 
 # record_missing_key_property: the SDK test expects MissingKeyPropertiesError to stop the run; a
@@ -51,3 +54,22 @@ class TargetRelaysEveryState(TargetMultipleStateMessages):
         self.runner.sync_all()
         expected = [m["value"] for m in SINGER_FILES[self.name] if m["type"] == "STATE"]
         assert self.runner.state_messages == expected
+
+
+def standard_test_class(target: type, config: dict, sandbox: t.Any, extra: t.Sequence[type] = ()) -> type:
+    """The SDK's standard target tests (less ``EXCLUDED``, plus ``TargetRelaysEveryState`` and
+    ``extra``) for ``target`` with ``config``, run against ``sandbox``, stopped at the end."""
+    suite = SingerTestSuite(kind="target", tests=[
+        *(test for test in target_tests.tests if test.name not in EXCLUDED),
+        TargetRelaysEveryState, *extra])
+    base = get_target_test_class(target, config=config, custom_suites=[suite],
+                                 include_target_tests=False)
+
+    class StandardTests(base):  # type: ignore[misc,valid-type]
+        @pytest.fixture(scope="class")
+        @classmethod
+        def resource(cls):
+            yield sandbox
+            sandbox.stop()
+
+    return StandardTests

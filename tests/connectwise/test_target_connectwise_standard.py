@@ -35,9 +35,8 @@ from pathlib import Path
 
 import pytest
 from cwt_helpers import read_jsonl, start_sandbox, tap_config
-from singer_sdk.testing import get_target_test_class, target_test_streams
-from singer_sdk.testing.suites import SingerTestSuite, target_tests
-from standard_target import EXCLUDED, STREAMS, TargetRelaysEveryState, records_in
+from singer_sdk.testing import target_test_streams
+from standard_target import STREAMS, records_in, standard_test_class
 
 from target_connectwise.target import TargetConnectWise
 
@@ -56,21 +55,7 @@ CONFIG = tap_config(
     mappings={stream: {"entity": ENTITY, "method": "POST"} for stream in STREAMS},
 )
 
-SUITE = SingerTestSuite(kind="target", tests=[
-    test for test in [*target_tests.tests, TargetRelaysEveryState] if test.name not in EXCLUDED
-])
-
-StandardTests = get_target_test_class(TargetConnectWise, config=CONFIG, custom_suites=[SUITE],
-                                      include_target_tests=False)
-
-
-class TestTargetConnectWiseStandard(StandardTests):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def resource(cls):
-        yield SANDBOX
-        SANDBOX.stop()
-
+class TestTargetConnectWiseStandard(standard_test_class(TargetConnectWise, CONFIG, SANDBOX)):
     @pytest.fixture(autouse=True)
     def every_record_published_or_rejected(self, request):
         """Per standard test: each input record is exactly one result or one reject."""

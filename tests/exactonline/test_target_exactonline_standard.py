@@ -47,16 +47,9 @@ from pathlib import Path
 
 import pytest
 from eot_helpers import DIVISION, read_jsonl, start_sandbox, target_config
-from singer_sdk.testing import get_target_test_class, target_test_streams
-from singer_sdk.testing.suites import SingerTestSuite, target_tests
+from singer_sdk.testing import target_test_streams
 from singer_sdk.testing.target_tests import TargetRecordMissingKeyProperty
-from standard_target import (
-    EXCLUDED,
-    SINGER_FILES,
-    STREAMS,
-    TargetRelaysEveryState,
-    records_in,
-)
+from standard_target import SINGER_FILES, STREAMS, records_in, standard_test_class
 
 from target_exactonline.target import TargetExactOnline
 
@@ -99,23 +92,9 @@ class TargetRejectsRecordMissingKey(TargetRecordMissingKeyProperty):
             ("test_record_missing_key_property", {"metric": 8214}, "key property id missing")]
 
 
-SUITE = SingerTestSuite(kind="target", tests=[
-    *(test for test in target_tests.tests if test.name not in EXCLUDED),
-    TargetRelaysEveryState,
-    TargetRejectsRecordMissingKey,  # named record_missing_key_property: runs that file
-])
-
-StandardTests = get_target_test_class(TargetExactOnline, config=CONFIG, custom_suites=[SUITE],
-                                      include_target_tests=False)
-
-
-class TestTargetExactOnlineStandard(StandardTests):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def resource(cls):
-        yield SANDBOX
-        SANDBOX.stop()
-
+class TestTargetExactOnlineStandard(standard_test_class(
+        TargetExactOnline, CONFIG, SANDBOX,
+        extra=[TargetRejectsRecordMissingKey])):  # named record_missing_key_property: runs that file
     @pytest.fixture(autouse=True)
     def every_record_rejected_unsent(self, request):
         """Per standard test: each input record is exactly one reject (with a reason), and no
