@@ -47,13 +47,13 @@ atexit.register(SANDBOX.stop)
 TMP = Path(tempfile.mkdtemp(prefix="target-cw-standard-"))
 atexit.register(shutil.rmtree, TMP, True)
 
-
 CONFIG = tap_config(
     SANDBOX,
     results_path=str(TMP / "results.jsonl"),
     rejects_path=str(TMP / "rejects.jsonl"),
     mappings={stream: {"entity": ENTITY, "method": "POST"} for stream in STREAMS},
 )
+
 
 class TestTargetConnectWiseStandard(standard_test_class(TargetConnectWise, CONFIG, SANDBOX)):
     @pytest.fixture(autouse=True)

@@ -60,7 +60,6 @@ atexit.register(SANDBOX.stop)
 TMP = Path(tempfile.mkdtemp(prefix="target-eo-standard-"))
 atexit.register(shutil.rmtree, TMP, True)
 
-
 CONFIG = target_config(
     SANDBOX, TMP,
     {stream: {"entity": ENTITY, "method": "POST"} for stream in STREAMS},
