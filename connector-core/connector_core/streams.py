@@ -1,8 +1,10 @@
-"""Wiring a singer-sdk ``RESTStream`` to its tap's vendor connection, once for every vendor.
+"""Streams as data, wired to their tap's vendor connection, once for every vendor.
 
-A vendor's ``*-client`` package builds one connection per run (session with authentication,
-retry policy, rate limiter, base URL, timeout, user agent); every stream of the tap reads those
-through :class:`ConnectionStreamMixin` instead of building its own.
+A tap describes each stream with a spec (name, path, keys, cursor; generated from the vendor's
+catalog, or declared in ``custom_streams``): :class:`SpecStreamMixin` turns one into a singer-sdk
+stream. A vendor's ``*-client`` package builds one connection per run (session with
+authentication, retry policy, rate limiter, base URL, timeout, user agent); every stream of the
+tap reads those through :class:`ConnectionStreamMixin` instead of building its own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,27 @@ class VendorConnection(t.Protocol):
     retry_policy: RetryPolicy
     timeout: int
     user_agent: str
+
+
+class StreamSpec(t.Protocol):
+    """What a tap's stream description gives every stream (vendors add their own fields)."""
+
+    name: str
+    path: str
+    primary_keys: t.Sequence[str]
+    replication_key: str | None
+    selected_by_default: bool
+
+
+class SpecStreamMixin:
+    """Put it first: ``Stream(tap, spec, schema)`` named, addressed, keyed and selected by ``spec``."""
+
+    def __init__(self, tap: t.Any, spec: StreamSpec, schema: dict) -> None:
+        self.spec = spec
+        super().__init__(tap=tap, name=spec.name, schema=schema, path=spec.path)  # type: ignore[call-arg]
+        self.primary_keys = list(spec.primary_keys)
+        self.replication_key = spec.replication_key
+        self.selected_by_default = spec.selected_by_default
 
 
 class ConnectionStreamMixin:

@@ -27,7 +27,7 @@ from singer_sdk.streams import RESTStream
 
 from connectwise_client import error_hint
 from connector_core import ResilientRESTStreamMixin, render_path
-from connector_core.streams import ConnectionStreamMixin
+from connector_core.streams import ConnectionStreamMixin, SpecStreamMixin
 
 from tap_connectwise.catalog import StreamSpec
 
@@ -68,7 +68,8 @@ class ConnectWisePaginator(BaseAPIPaginator[dict]):
         return None
 
 
-class ConnectWiseStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
+class ConnectWiseStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMixin,
+                        RESTStream):
     """A ConnectWise endpoint read page by page; configured by a :class:`StreamSpec`."""
 
     spec: StreamSpec
@@ -80,11 +81,7 @@ class ConnectWiseStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStr
     _tap: TapConnectWise
 
     def __init__(self, tap: TapConnectWise, spec: StreamSpec, schema: dict) -> None:
-        self.spec = spec
-        super().__init__(tap=tap, name=spec.name, schema=schema, path=spec.path)
-        self.primary_keys = list(spec.primary_keys)
-        self.replication_key = spec.replication_key
-        self.selected_by_default = spec.selected_by_default
+        super().__init__(tap, spec, schema)
         if spec.parent is not None:
             # One bookmark for the whole child stream, not one per parent record.
             self.state_partitioning_keys = []

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import msgspec
 import requests
 from connector_core import BudgetExhausted, ResilientRESTStreamMixin, render_path
-from connector_core.streams import ConnectionStreamMixin
+from connector_core.streams import ConnectionStreamMixin, SpecStreamMixin
 from exactonline_client import error_hint, parse_exact_date
 from exactonline_client.connection import error_message
 from singer_sdk.exceptions import FatalAPIError
@@ -65,7 +65,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class ExactStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
+class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
     """One Exact Online endpoint, read per division."""
 
     spec: StreamSpec
@@ -73,11 +73,7 @@ class ExactStream(ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
     _tap: TapExactOnline
 
     def __init__(self, tap: TapExactOnline, spec: StreamSpec, schema: dict) -> None:
-        self.spec = spec
-        super().__init__(tap=tap, name=spec.name, schema=schema, path=spec.path)
-        self.primary_keys = list(spec.primary_keys)
-        self.replication_key = spec.replication_key
-        self.selected_by_default = spec.selected_by_default
+        super().__init__(tap, spec, schema)
         self._next: str | None = None
         self._division: int | None = None
 
