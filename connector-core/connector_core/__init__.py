@@ -52,9 +52,12 @@ from connector_core.retry import (
     RetriableHTTPError,
     RetriesExhaustedError,
     RetryPolicy,
+    UnreachableError,
+    UrlSetting,
     default_vendor_error,
     describe_request,
     parse_retry_after,
+    unreachable_reason,
 )
 
 __all__ = [
@@ -83,6 +86,8 @@ __all__ = [
     "TokenStore",
     "TokenStoreError",
     "UnknownPathParameterError",
+    "UnreachableError",
+    "UrlSetting",
     "authorize",
     "build_consent_url",
     "default_is_dead_chain",
@@ -97,4 +102,5 @@ __all__ = [
     "register_config_secrets",
     "render_path",
     "template_params",
+    "unreachable_reason",
 ]

@@ -14,11 +14,13 @@ messages into a singer-sdk ``RESTStream``.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
 import random
 import re
+import socket
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +30,7 @@ from urllib.parse import urlsplit
 
 import backoff
 import requests
+import urllib3.exceptions
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from connector_core.ratelimit import RateLimiter
@@ -44,9 +47,12 @@ __all__ = [
     "RetriableHTTPError",
     "RetriesExhaustedError",
     "RetryPolicy",
+    "UnreachableError",
+    "UrlSetting",
     "default_vendor_error",
     "describe_request",
     "parse_retry_after",
+    "unreachable_reason",
 ]
 
 _VENDOR_ERROR_MAX_CHARS = 500
@@ -119,6 +125,21 @@ class RetriesExhaustedError(Exception):
         super().__init__(message)
         self.attempts = attempts
         self.status = status
+
+
+class UnreachableError(Exception):
+    """The first request to a configured address found no server there: a setting is wrong.
+
+    Raised at once, without retries, for a refused connection or an unknown host (see
+    :class:`UrlSetting`); ``setting`` names the setting, ``address`` is the origin tried and
+    ``reason`` what happened (``"connection refused"``, ``"unknown host"``).
+    """
+
+    def __init__(self, message: str, *, setting: str, address: str, reason: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.address = address
+        self.reason = reason
 
 
 RETRIABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
@@ -208,6 +229,10 @@ def _exception_reason(exc: BaseException | None) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, requests.Response):
         return f"HTTP {_status_text(response)}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = unreachable_reason(exc)
+        if reason is not None:
+            return f"{type(exc).__name__}: {reason}"
     return type(exc).__name__
 
 
@@ -234,6 +259,80 @@ def _default_describe(
     return "request"
 
 
+def unreachable_reason(exc: BaseException) -> str | None:
+    """``"connection refused"`` or ``"unknown host"`` when a connection error says so, else None.
+
+    requests wraps the socket's error several levels deep (``ConnectionError`` <- urllib3's
+    ``MaxRetryError`` <- ``NewConnectionError``/``NameResolutionError`` <- ``ConnectionRefusedError``
+    /``socket.gaierror``): the whole chain is searched.
+    """
+    seen: set[int] = set()
+    pending: list[t.Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or (
+            isinstance(current, OSError) and current.errno == errno.ECONNREFUSED
+        ):
+            return "connection refused"
+        if isinstance(current, (socket.gaierror, urllib3.exceptions.NameResolutionError)):
+            return "unknown host"
+        pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
+        pending.extend(current.args)
+    return None
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+class UrlSetting:
+    """The setting that holds a connection's address, and whether that address has answered yet.
+
+    Give one to the connection's :class:`RetryPolicy` (``url_setting=``). On the connection's
+    first request a refused connection or an unknown host is a setting problem (a typo, a wrong
+    port, a host that does not exist): the policy raises :class:`UnreachableError` at once, one
+    line naming the setting and the address tried, instead of retrying for minutes. As soon as
+    any request got an answer (any HTTP status), the address is known to be right and the same
+    failures are transient: they are retried like any dropped connection. Timeouts are always
+    retried.
+    """
+
+    def __init__(self, name: str, *, address: str | None = None, hint: str | None = None) -> None:
+        self.name = name
+        self.address = address
+        self.hint = hint
+        self.answered = False
+
+    def __repr__(self) -> str:
+        return f"UrlSetting({self.name!r}, address={self.address!r}, answered={self.answered})"
+
+    def error(self, exc: BaseException, reason: str, what: str) -> UnreachableError:
+        """The error for ``exc``, which happened on the first request (``what``)."""
+        request = getattr(exc, "request", None)
+        address = _origin(getattr(request, "url", None)) or self.address or "the configured address"
+        hint = f" ({self.hint})" if self.hint else ""
+        message = (
+            f"Cannot connect to {address}: {reason} ({what}, the first request to it in this "
+            f"run). Check the `{self.name}` setting{hint}."
+        )
+        return UnreachableError(redact(message), setting=self.name, address=address,
+                                reason=reason)
+
+
+def _got_an_answer(exc: BaseException) -> bool:
+    """Whether a failed attempt still heard from the server (an HTTP status came back)."""
+    if isinstance(getattr(exc, "response", None), requests.Response):
+        return True
+    # singer-sdk raises these from validate_response(), i.e. after a response arrived.
+    return isinstance(exc, (FatalAPIError, RetriableAPIError))
+
+
 # --------------------------------------------------------------------------
 # Policy
 # --------------------------------------------------------------------------
@@ -254,6 +353,9 @@ class RetryPolicy:
         max_retry_after: a server ``Retry-After`` above this is clamped to it
             (and logged), so that a bogus header cannot stall a run for hours.
         retry_statuses: statuses worth retrying; any other 5xx is retried too.
+        url_setting: the setting holding the address this policy's requests go to; with it, a
+            refused connection or unknown host on the first request fails at once
+            (:class:`UnreachableError`) instead of being retried. One per connection.
     """
 
     max_tries: int = 8
@@ -264,6 +366,7 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = field(
         default_factory=lambda: frozenset({429, 500, 502, 503, 504})
     )
+    url_setting: UrlSetting | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_tries < 1:
@@ -338,7 +441,9 @@ class RetryPolicy:
         ``max_tries`` attempts :class:`RetriesExhaustedError` is raised.
         ``describe(args, kwargs)`` names the request in messages; by default a
         ``requests`` request found among the arguments, or the failed
-        response's request, is described as method and path.
+        response's request, is described as method and path. With a
+        :attr:`url_setting`, a refused connection or unknown host before the
+        address ever answered raises :class:`UnreachableError` at once.
         """
         log = logger or _DEFAULT_LOGGER
 
@@ -372,6 +477,9 @@ class RetryPolicy:
             status = response.status_code if isinstance(response, requests.Response) else None
             raise RetriesExhaustedError(redact(message), attempts=tries, status=status) from exc
 
+        if self.url_setting is not None:
+            func = _first_contact_guard(func, self.url_setting, what)
+
         decorator = backoff.on_exception(
             functools.partial(self.wait_generator, logger=log),
             RETRIABLE_EXCEPTIONS,
@@ -383,6 +491,34 @@ class RetryPolicy:
             logger=None,
         )
         return decorator(func)
+
+
+def _first_contact_guard(
+    func: t.Callable[..., t.Any],
+    url_setting: UrlSetting,
+    what: t.Callable[[t.Mapping[str, t.Any]], str],
+) -> t.Callable[..., t.Any]:
+    """``func`` that fails at once when its address refuses or does not resolve, until it answers."""
+
+    @functools.wraps(func)
+    def attempt(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        try:
+            result = func(*args, **kwargs)
+        except requests.exceptions.ConnectionError as exc:
+            if not url_setting.answered:
+                reason = unreachable_reason(exc)
+                if reason is not None:
+                    described = what({"args": args, "kwargs": kwargs, "exception": exc})
+                    raise url_setting.error(exc, reason, described) from exc
+            raise
+        except BaseException as exc:
+            if _got_an_answer(exc):
+                url_setting.answered = True
+            raise
+        url_setting.answered = True
+        return result
+
+    return attempt
 
 
 def _retry_after_of(exc: BaseException | None) -> float | None:
