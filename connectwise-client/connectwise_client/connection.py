@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 from singer_sdk import typing as th
 
-from connector_core import REDACTOR, RateLimiter, RetryPolicy, redact
+from connector_core import REDACTOR, RateLimiter, RetryPolicy, UrlSetting, redact
 from connector_core.settings import config_error
 
 # Settings shared by tap-connectwise and target-connectwise.
@@ -43,12 +43,12 @@ CONNECTION_SETTINGS = th.PropertiesList(
                             "overrides `site` and `codebase`."),
     th.Property("api_version", th.StringType, default="2025.1",
                 description="API version pinned in the Accept header; empty for the latest."),
-    th.Property("requests_per_minute", th.IntegerType, default=1000,
+    th.Property("requests_per_minute", th.IntegerType(minimum=1), default=1000,
                 description="Request budget kept to (ConnectWise throttles above about 1,000 a "
                             "minute)."),
-    th.Property("max_retries", th.IntegerType, default=8,
+    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
                 description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType, default=300,
+    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
                 description="Seconds to wait for one response."),
 )
 
@@ -87,9 +87,6 @@ class ConnectWiseConnection:
         self.config = config
         self.logger = logger
         self.user_agent = user_agent
-        for key in ("requests_per_minute", "max_retries", "request_timeout"):
-            if key in config and config[key] < 1:
-                raise ConnectWiseConfigError(f"{key} must be at least 1; got {config[key]}")
         self._base_url: str | None = None
         self._base_url_lock = threading.Lock()
 
@@ -105,8 +102,19 @@ class ConnectWiseConnection:
         return session
 
     @cached_property
+    def url_setting(self) -> UrlSetting:
+        """The setting the API's address comes from: a first request refused names it."""
+        if self.config.get("base_url"):
+            return UrlSetting("base_url", address=str(self.config["base_url"]),
+                              hint="the full API base URL, https://host/v4_6_release/apis/3.0")
+        return UrlSetting("site", address=site_origin(self.config.get("site") or CLOUD_SITES["na"]),
+                          hint="na, eu, au, staging, a host such as api-eu.myconnectwise.net, "
+                               "or an origin URL")
+
+    @cached_property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
+        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)),
+                           url_setting=self.url_setting)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

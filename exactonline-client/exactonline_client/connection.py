@@ -11,6 +11,7 @@ epoch milliseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -27,9 +28,11 @@ from connector_core import (
     RateLimiter,
     RetryPolicy,
     TokenStore,
+    UrlSetting,
     default_vendor_error,
     redact,
 )
+from connector_core.oauth import DEFAULT_TOKEN_RETRY
 from connector_core.settings import config_error
 from singer_sdk import typing as th
 
@@ -69,18 +72,18 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property("server_timezone", th.StringType, default="Europe/Amsterdam",
                 description="Wall clock of Exact's `/Date(ms)/` values and `datetime'…'` "
                             "filters (Exact writes CET/CEST as if UTC); `UTC` to take them as UTC."),
-    th.Property("requests_per_minute", th.IntegerType, default=60,
+    th.Property("requests_per_minute", th.IntegerType(minimum=1), default=60,
                 description="Minutely budget per division kept to besides Exact's headers."),
-    th.Property("daily_budget_reserve", th.IntegerType, default=0,
+    th.Property("daily_budget_reserve", th.IntegerType(minimum=0), default=0,
                 description="Requests of each division's daily budget to leave unused (for "
                             "other apps or a later target run)."),
-    th.Property("daily_budget_max_wait", th.IntegerType, default=300,
+    th.Property("daily_budget_max_wait", th.IntegerType(minimum=0), default=300,
                 description="Seconds a run may wait for a spent daily budget to renew; when it "
                             "renews later, the tap stops cleanly with its state saved and the "
                             "target stops without passing STATE on."),
-    th.Property("max_retries", th.IntegerType, default=8,
+    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
                 description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType, default=300,
+    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
                 description="Seconds to wait for one response."),
 )
 
@@ -206,18 +209,21 @@ class ExactOnlineConnection:
         self.logger = logger
         self.user_agent = user_agent
         self.reauthorize_command = reauthorize_command
-        for key in ("requests_per_minute", "max_retries", "request_timeout"):
-            if key in config and config[key] < 1:
-                raise ExactConfigError(f"{key} must be at least 1; got {config[key]}")
-        for key in ("daily_budget_reserve", "daily_budget_max_wait"):
-            if (config.get(key) or 0) < 0:
-                raise ExactConfigError(f"{key} must not be negative; got {config[key]}")
         self.server_tz = server_timezone(config.get("server_timezone"))
         self.origin = origin_of(config)
         self._limiters: dict[str, DivisionLimiter] = {}
         self._limiters_lock = threading.Lock()
 
     # -- URLs --------------------------------------------------------------------------------------
+    @cached_property
+    def url_setting(self) -> UrlSetting:
+        """The setting the host comes from (API and token endpoint alike): named when it refuses."""
+        if self.config.get("base_url"):
+            return UrlSetting("base_url", address=self.origin,
+                              hint="the origin URL, e.g. https://start.exactonline.nl")
+        return UrlSetting("region", address=self.origin,
+                          hint=f"one of {', '.join(REGIONS)}, or set `base_url`")
+
     @property
     def api_url(self) -> str:
         return f"{self.origin}/api/v1"
@@ -250,6 +256,8 @@ class ExactOnlineConnection:
             default_lifetime=600,
             reauthorize_command=self.reauthorize_command,
             logger=self.logger,
+            # The token endpoint is on the API's host: one first contact for both.
+            retry_policy=dataclasses.replace(DEFAULT_TOKEN_RETRY, url_setting=self.url_setting),
         )
 
     @cached_property
@@ -266,7 +274,8 @@ class ExactOnlineConnection:
 
     @cached_property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
+        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)),
+                           url_setting=self.url_setting)
 
     def rate_limiter(self, division: int | str | None) -> DivisionLimiter:
         """The budgets of ``division`` (``None``: the division-less endpoints such as current/Me)."""

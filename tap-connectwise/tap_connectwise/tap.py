@@ -7,12 +7,13 @@ import typing as t
 from functools import cached_property
 
 from connector_core import install_log_redaction
+from connector_core.cli import OneLineErrorsMixin
 from connector_core.custom_streams import (
     CustomStreamsMixin,
     custom_streams_setting,
     declared_custom_streams,
 )
-from connector_core.settings import config_error
+from connector_core.settings import ValidatedSettingsMixin, config_error
 from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -32,7 +33,7 @@ CUSTOM_STREAMS = custom_streams_setting(
 )
 
 
-class TapConnectWise(CustomStreamsMixin, Tap):
+class TapConnectWise(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
     """Reads every ConnectWise Manage list endpoint, plus endpoints declared in config."""
 
     name = "tap-connectwise"
@@ -42,7 +43,8 @@ class TapConnectWise(CustomStreamsMixin, Tap):
         *CONNECTION_SETTINGS,
         th.Property("start_date", th.DateTimeType,
                     description="Earliest `lastUpdated` to read on a first incremental run."),
-        th.Property("page_size", th.IntegerType, default=MAX_PAGE_SIZE,
+        th.Property("page_size", th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
+                    default=MAX_PAGE_SIZE,
                     description="Rows per page, 1 to 1000."),
         th.Property("conditions", th.ObjectType(additional_properties=th.StringType),
                     description="Per stream, ConnectWise `conditions` ANDed with the incremental "
@@ -55,13 +57,8 @@ class TapConnectWise(CustomStreamsMixin, Tap):
         super().__init__(*args, **kwargs)
 
     # -- config ----------------------------------------------------------------------------------
-    def _validate_extra_config(self) -> None:
-        size = self.config.get("page_size", MAX_PAGE_SIZE)
-        if not 1 <= size <= MAX_PAGE_SIZE:
-            raise config_error(
-                f"page_size must be between 1 and {MAX_PAGE_SIZE} (ConnectWise rejects larger "
-                f"pages); got {size}"
-            )
+    def check_settings(self) -> None:
+        self.connection  # noqa: B018 - the connection settings (site, base_url) make sense
 
     # -- shared by every stream --------------------------------------------------------------------
     @cached_property
@@ -73,8 +70,6 @@ class TapConnectWise(CustomStreamsMixin, Tap):
 
     # -- streams ---------------------------------------------------------------------------------
     def discover_streams(self) -> list[ConnectWiseStream]:
-        self._validate_extra_config()
-        self.connection  # noqa: B018 - validates the connection settings
         specs = catalog.stream_specs()
         streams: dict[str, ConnectWiseStream] = {}
         classes: dict[str, type[ConnectWiseStream]] = {}

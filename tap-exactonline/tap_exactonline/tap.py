@@ -20,7 +20,8 @@ from connector_core.custom_streams import (
     custom_streams_setting,
     declared_custom_streams,
 )
-from connector_core.settings import config_error
+from connector_core.cli import OneLineErrorsMixin
+from connector_core.settings import ValidatedSettingsMixin, config_error
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
@@ -40,7 +41,7 @@ CUSTOM_STREAMS = custom_streams_setting(
 )
 
 
-class TapExactOnline(CustomStreamsMixin, Tap):
+class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
     """Reads Exact Online entities per division: sync, bulk and regular endpoints."""
 
     name = "tap-exactonline"
@@ -61,6 +62,9 @@ class TapExactOnline(CustomStreamsMixin, Tap):
     @cached_property
     def connection(self) -> ExactOnlineConnection:
         return ExactOnlineConnection.for_plugin(self)
+
+    def check_settings(self) -> None:
+        self.connection  # noqa: B018 - region/base_url and server_timezone make sense
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         install_log_redaction()
@@ -117,7 +121,6 @@ class TapExactOnline(CustomStreamsMixin, Tap):
         return sorted(super().load_streams(), key=lambda stream: stream.name == "deleted")
 
     def discover_streams(self) -> list[ExactStream]:
-        self.connection  # noqa: B018 - validates the connection settings
         streams: dict[str, ExactStream] = {}
         for spec, schema in catalog.stream_specs():
             streams[spec.name] = ExactStream(self, spec, schema)

@@ -10,7 +10,7 @@ from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
-from connector_core import RateLimiter
+from connector_core import RateLimiter, RetryPolicy
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
 
 from target_connectwise.dialect import ConnectWiseDialect, entities
@@ -34,6 +34,14 @@ class TargetConnectWise(PublishTarget):
     @property
     def rate_limiter(self) -> RateLimiter:
         return self.connection.rate_limiter
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.connection.retry_policy
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        self.connection  # noqa: B018 - the connection settings (site, base_url) make sense
 
     def make_dialect(self) -> ConnectWiseDialect:
         return ConnectWiseDialect(self.connection)

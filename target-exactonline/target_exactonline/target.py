@@ -7,6 +7,7 @@ import typing as t
 from functools import cached_property
 
 import requests
+from connector_core import RetryPolicy
 from connector_core.publish import PublishTarget, publish_settings
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection
 from singer_sdk import typing as th
@@ -25,7 +26,7 @@ class TargetExactOnline(PublishTarget):
         th.Property("division", th.IntegerType,
                     description="Division to write to. Default: each record's `Division` field "
                                 "(as tap-exactonline emits it), else the user's current division."),
-        th.Property("error_allowance", th.IntegerType, default=8,
+        th.Property("error_allowance", th.IntegerType(minimum=1), default=8,
                     description="Errors (400/401/403/404) an endpoint may answer in an hour before "
                                 "this run stops sending records to it (they are rejected unsent). "
                                 "Exact blocks the endpoint for an hour after 10."),
@@ -36,10 +37,6 @@ class TargetExactOnline(PublishTarget):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.config.get("error_allowance", 8) < 1:
-            from connector_core.settings import config_error
-
-            raise config_error(f"error_allowance must be at least 1; got {self.config['error_allowance']}")
         self._current_division: int | None = None
         self._division_lock = threading.Lock()
 
@@ -50,6 +47,14 @@ class TargetExactOnline(PublishTarget):
     @property
     def session(self) -> requests.Session:
         return self.connection.session
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.connection.retry_policy
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        self.connection  # noqa: B018 - region/base_url and server_timezone make sense
 
     def default_division(self) -> int:
         if self.config.get("division") is not None:

@@ -22,13 +22,14 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import JSONSchemaValidator
 
+from connector_core.cli import OneLineErrorsMixin
 from connector_core.publish.engine import PublishDialect, Publisher, PublishItem
 from connector_core.publish.journal import Journal
 from connector_core.publish.mapping import MappingError, StreamMapping
 from connector_core.ratelimit import RateLimiter
 from connector_core.redaction import install_log_redaction
 from connector_core.retry import RetryPolicy
-from connector_core.settings import config_error
+from connector_core.settings import ValidatedSettingsMixin, config_error
 
 REJECT_REASON = "__publish_reject_reason__"
 
@@ -56,13 +57,13 @@ def publish_settings(*, default_concurrency: int = 4) -> th.PropertiesList:
         ),
         th.Property("dry_run", th.BooleanType, default=False,
                     description="Log the writes that would be sent and send none (UPSERT look-ups still read)."),
-        th.Property("concurrency", th.IntegerType, default=default_concurrency,
+        th.Property("concurrency", th.IntegerType(minimum=1), default=default_concurrency,
                     description="Requests in flight at once (within the rate limit)."),
         th.Property("results_path", th.StringType, default="output/publish/results.jsonl",
                     description="JSON Lines file: one line per published record."),
         th.Property("rejects_path", th.StringType, default="output/publish/rejects.jsonl",
                     description="JSON Lines file: each rejected record with the reason."),
-        th.Property("max_retries", th.IntegerType, default=8,
+        th.Property("max_retries", th.IntegerType(minimum=1), default=8,
                     description="Tries per request on 429, 5xx, timeouts and dropped connections."),
     )
 
@@ -128,8 +129,12 @@ class PublishSink(BatchSink):
         publisher.publish(items)
 
 
-class PublishTarget(Target):
-    """Base for the suite's vendor targets: settings, mappings, journal and publisher."""
+class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
+    """Base for the suite's vendor targets: settings, mappings, journal and publisher.
+
+    The settings, ``mappings`` included, are checked before the first message is read; a bad
+    one ends the run with one line naming it (``mappings.companies.method must be one of ...``).
+    """
 
     default_sink_class = PublishSink
 
@@ -149,14 +154,19 @@ class PublishTarget(Target):
     def rate_limiter(self) -> RateLimiter | None:
         return None
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy of the vendor's connection (override; it knows the URL setting)."""
+        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
+
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         install_log_redaction()
         self._publisher: Publisher | None = None
         self._publisher_lock = threading.RLock()
         super().__init__(*args, **kwargs)
-        concurrency = self.config.get("concurrency", 4)
-        if concurrency < 1:
-            raise config_error(f"concurrency must be at least 1; got {concurrency}")
+
+    def check_settings(self) -> None:
+        """Every configured mapping makes sense (after the schema checked the types)."""
         for stream, obj in (self.config.get("mappings") or {}).items():
             self._parse_mapping(stream, obj)
 
@@ -193,7 +203,7 @@ class PublishTarget(Target):
             if self._publisher is None:
                 self._publisher = Publisher(
                     self.make_dialect(), self.journal, session=self.session,
-                    retry_policy=RetryPolicy(max_tries=int(self.config.get("max_retries", 8))),
+                    retry_policy=self.retry_policy,
                     rate_limiter=self.rate_limiter,
                     concurrency=int(self.config.get("concurrency", 4)),
                     dry_run=bool(self.config.get("dry_run", False)), logger=self.logger,
