@@ -5,8 +5,10 @@
 * it validates in every mode: singer-sdk skips validation for ``--discover`` (``validate_config=
   cls.dynamic_catalog``, False), so a bad value used to surface later as a traceback
   (``page_size: "abc"`` ended in ``TypeError: '<=' not supported``);
-* formats are checked: ``date-time`` must be an RFC 3339 date-time (jsonschema's own format
-  checker, with ``rfc3339-validator`` installed), so ``"yesterday"`` is refused;
+* formats are checked: a ``date-time`` must be one (``rfc3339-validator``, the checker
+  jsonschema itself uses), so ``"yesterday"`` is refused. A date (``2024-01-31``) and a date-time
+  without offset (what Meltano passes for a ``date_iso8601`` setting given as ``yesterday``) are
+  accepted and read as UTC: the setting is rewritten with its ``Z``, so that every reader agrees;
 * ranges (``minimum``/``maximum``) and allowed values come from the schema itself;
 * the plugin's own checks (:meth:`ValidatedSettingsMixin.check_settings`) run next, on values
   that already have the right types;
@@ -19,10 +21,13 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import typing as t
+from datetime import date
 
 import jsonschema
 from jsonschema.validators import validator_for
+from rfc3339_validator import validate_rfc3339
 from singer_sdk.exceptions import ConfigValidationError
 
 from connector_core.redaction import MASK, REDACTOR, redact, register_config_secrets
@@ -32,6 +37,7 @@ __all__ = [
     "config_error",
     "config_problems",
     "describe_value",
+    "setting_date_time",
 ]
 
 _MAX_VALUE_CHARS = 80
@@ -47,7 +53,8 @@ _TYPE_NAMES = {
 }
 
 _FORMAT_NAMES = {
-    "date-time": "an RFC 3339 date-time such as 2024-01-31T00:00:00Z",
+    "date-time": "an ISO 8601 date-time such as 2024-01-31T00:00:00Z (a date, or a date-time "
+                 "without offset, is read as UTC)",
     "date": "a date such as 2024-01-31",
     "email": "an e-mail address",
     "uri": "a URL",
@@ -59,11 +66,42 @@ def config_error(message: str) -> ConfigValidationError:
     return ConfigValidationError(message, errors=[message])
 
 
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}:\d{2})$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def setting_date_time(value: str) -> str | None:
+    """``value`` as an RFC 3339 date-time, or None when it is not a date-time at all.
+
+    ``2024-01-31T10:00:00+02:00`` stays as it is; a date-time without offset
+    (``2024-01-31T10:00:00.5``, as Meltano passes a ``date_iso8601`` setting it parsed) and a
+    date (``2024-01-31``) are read as UTC and get their ``Z``. ``yesterday`` gives None.
+    """
+    if _DATE_ONLY.match(value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return None
+        return f"{value}T00:00:00Z"
+    candidate = value if _OFFSET.search(value) else value + "Z"
+    return candidate if validate_rfc3339(candidate) else None
+
+
 def _format_checker(validator_class: type) -> jsonschema.FormatChecker:
-    checker = getattr(validator_class, "FORMAT_CHECKER", None) or jsonschema.FormatChecker()
-    if "date-time" not in checker.checkers:  # pragma: no cover - rfc3339-validator is a dependency
-        raise RuntimeError("jsonschema cannot check date-time: install rfc3339-validator")
+    """The schema draft's format checks, with ``date-time`` as :func:`setting_date_time` reads it."""
+    base = getattr(validator_class, "FORMAT_CHECKER", None) or jsonschema.FormatChecker()
+    checker = jsonschema.FormatChecker(formats=base.checkers)  # a copy: the global one is kept
+    checker.checks("date-time")(lambda v: not isinstance(v, str) or setting_date_time(v) is not None)
     return checker
+
+
+def _normalize_date_times(config: dict[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
+    """Give each top-level date-time setting its explicit offset (a date or naive value: UTC)."""
+    for key, prop in (schema.get("properties") or {}).items():
+        value = config.get(key)
+        if isinstance(prop, t.Mapping) and prop.get("format") == "date-time" and \
+                isinstance(value, str):
+            config[key] = setting_date_time(value) or value
 
 
 def describe_value(value: t.Any, *, secret: bool = False) -> str:
@@ -229,5 +267,6 @@ class ValidatedSettingsMixin:
             message = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + \
                 " ".join(f"({n}) {problem};" for n, problem in enumerate(problems, 1))[:-1]
             raise ConfigValidationError(message, errors=[message], schema=schema)
+        _normalize_date_times(self._config, schema)
         self.check_settings()
         return []
