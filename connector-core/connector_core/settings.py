@@ -26,9 +26,9 @@ import typing as t
 from datetime import date
 
 import jsonschema
-from jsonschema.validators import validator_for
 from rfc3339_validator import validate_rfc3339
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 
 from connector_core.redaction import MASK, REDACTOR, redact, register_config_secrets
 
@@ -225,14 +225,18 @@ def describe_error(error: jsonschema.ValidationError, root_schema: t.Mapping[str
     return f"{setting} is not valid: {redact(detail)}"
 
 
-def config_problems(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
+def config_problems(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any], *,
+                    fill_defaults: bool = False) -> list[str]:
     """Every way ``config`` breaks ``schema`` (types, formats, ranges, required), one sentence each.
 
     Formats are checked (``date-time`` with ``rfc3339-validator``). Sorted by setting name so the
-    same config always gives the same message.
+    same config always gives the same message. With ``fill_defaults`` the schema's defaults are
+    written into ``config`` as singer-sdk's own validation does (``self.config`` has them then).
     """
-    validator_class = validator_for(schema)
-    validator = validator_class(schema, format_checker=_format_checker(validator_class))
+    validator_class = DEFAULT_JSONSCHEMA_VALIDATOR
+    if fill_defaults:
+        validator_class = extend_validator_with_defaults(validator_class)
+    validator = validator_class(schema, format_checker=_format_checker(DEFAULT_JSONSCHEMA_VALIDATOR))
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     problems: list[str] = []
     for error in errors:
@@ -262,7 +266,7 @@ class ValidatedSettingsMixin:
         self.append_builtin_config(schema)  # type: ignore[attr-defined]
         # Secrets are known before any message can echo them.
         register_config_secrets(self._config, schema, REDACTOR)
-        problems = config_problems(self._config, schema)
+        problems = config_problems(self._config, schema, fill_defaults=True)
         if problems:
             message = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + \
                 " ".join(f"({n}) {problem};" for n, problem in enumerate(problems, 1))[:-1]

@@ -136,3 +136,7 @@ def test_a_date_or_naive_date_time_setting_is_read_as_utc():
         "2024-01-31T00:00:00Z"
     assert _Tap(config={**GOOD, "start_date": "2024-01-31T10:00:00"}).config["start_date"] == \
         "2024-01-31T10:00:00Z"
+
+
+def test_the_schemas_defaults_fill_the_config_as_singer_sdk_does():
+    assert _Tap(config=dict(GOOD)).config["page_size"] == 1000
