@@ -158,6 +158,20 @@ def test_debug_logging_shows_the_traceback(level, tmp_path):
     assert "Traceback" in proc.stderr and "ConnectionRefusedError" in proc.stderr
 
 
+def test_tap_exactonline_authorize_ends_an_error_with_one_line(tmp_path):
+    config = {**exact(tmp_path), "base_url": None, "region": "mars"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
+    proc = subprocess.run([sys.executable, "-c", "from tap_exactonline.tap import main; main()",
+                           "authorize", "--config", str(path), "--timeout", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "tap-exactonline authorize: region must be one of nl, be, de, co.uk, uk, com, us, es, fr; "
+        "got 'mars'"]
+
+
 # -- the targets' mappings ------------------------------------------------------------------------
 
 BAD_MAPPINGS = [

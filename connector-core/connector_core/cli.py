@@ -13,7 +13,9 @@ The traceback follows at DEBUG only: ``LOGLEVEL=DEBUG`` (or ``<PLUGIN>_LOGLEVEL`
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
 import typing as t
 import warnings
 
@@ -23,7 +25,7 @@ from singer_sdk.plugin_base import SingerCommand
 
 from connector_core.redaction import redact
 
-__all__ = ["OneLineErrorsMixin", "PluginCommand", "error_line", "report_error"]
+__all__ = ["OneLineErrorsMixin", "PluginCommand", "error_line", "report_error", "run_subcommand"]
 
 CONFIG_ERROR_PREFIX = "Config validation error: "  # the words singer-sdk's --discover uses
 
@@ -31,17 +33,22 @@ CONFIG_ERROR_PREFIX = "Config validation error: "  # the words singer-sdk's --di
 def error_line(exc: BaseException) -> str:
     """The one line that ends a failed run: the exception's message, on one line, redacted.
 
-    A config error is prefixed like singer-sdk's own; Python's built-in exceptions (a ``KeyError``
-    says only ``'id'``) get their type name and a pointer to the traceback.
+    A config error is prefixed like singer-sdk's own; an error that is a bug rather than a
+    situation (a ``KeyError`` says only ``'id'``) gets its type name and a pointer to the traceback.
     """
     message = " ".join(str(exc).split())
     if isinstance(exc, ConfigValidationError):
         return redact(CONFIG_ERROR_PREFIX + message)
-    if not message or type(exc).__module__ == "builtins":
+    if isinstance(exc, _BUGS) or not message:
         name = type(exc).__name__
         message = f"{name}: {message}" if message else name
         message += " (an unexpected error; LOGLEVEL=DEBUG shows where it happened)"
     return redact(message)
+
+
+# Exceptions whose message alone tells a user nothing: programming errors, not situations.
+_BUGS = (LookupError, TypeError, AttributeError, NameError, AssertionError, ArithmeticError,
+         RecursionError, NotImplementedError)
 
 
 def report_error(logger: logging.Logger, exc: BaseException) -> None:
@@ -96,3 +103,22 @@ class OneLineErrorsMixin:
                 f"cannot read the config file {where}: {detail}",
                 errors=[f"cannot read the config file {where}: {detail}"],
             ) from None
+
+
+def _debug_enabled(plugin_name: str) -> bool:
+    """Whether singer-sdk would log DEBUG for ``plugin_name`` (``<PLUGIN>_LOGLEVEL``/``LOGLEVEL``)."""
+    prefix = plugin_name.upper().replace("-", "_")
+    level = os.environ.get(f"{prefix}_LOGLEVEL") or os.environ.get("LOGLEVEL") or ""
+    return level.upper() == "DEBUG"
+
+
+def run_subcommand(plugin_name: str, command: str, func: t.Callable[[], int]) -> int:
+    """Run a plugin's own subcommand (``tap-x authorize``, outside singer-sdk's CLI) with the same
+    ending: an error is one line on stderr (``tap-x authorize: <message>``) and exit code 1."""
+    try:
+        return func()
+    except Exception as exc:  # noqa: BLE001 - every failure ends the same way
+        print(f"{plugin_name} {command}: {error_line(exc)}", file=sys.stderr)
+        if _debug_enabled(plugin_name):
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        return 1

@@ -20,7 +20,7 @@ from connector_core.custom_streams import (
     custom_streams_setting,
     declared_custom_streams,
 )
-from connector_core.cli import OneLineErrorsMixin
+from connector_core.cli import OneLineErrorsMixin, run_subcommand
 from connector_core.settings import ValidatedSettingsMixin, config_error
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
 from singer_sdk import Stream, Tap
@@ -191,7 +191,8 @@ def authorize_main(argv: list[str]) -> int:
 def main() -> None:
     """Console script: the Singer CLI, plus the ``authorize`` subcommand."""
     if len(sys.argv) > 1 and sys.argv[1] == "authorize":
-        sys.exit(authorize_main(sys.argv[2:]))
+        sys.exit(run_subcommand(TapExactOnline.name, "authorize",
+                                lambda: authorize_main(sys.argv[2:])))
     TapExactOnline.cli()
 
 
