@@ -285,10 +285,18 @@ def unreachable_reason(exc: BaseException) -> str | None:
 
 
 def _origin(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of ``url``; never the user and password a URL may carry."""
     if not url:
         return None
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 class UrlSetting:
@@ -315,7 +323,8 @@ class UrlSetting:
     def error(self, exc: BaseException, reason: str, what: str) -> UnreachableError:
         """The error for ``exc``, which happened on the first request (``what``)."""
         request = getattr(exc, "request", None)
-        address = _origin(getattr(request, "url", None)) or self.address or "the configured address"
+        address = (_origin(getattr(request, "url", None)) or _origin(self.address)
+                   or "the configured address")
         hint = f" ({self.hint})" if self.hint else ""
         message = (
             f"Cannot connect to {address}: {reason} ({what}, the first request to it in this "

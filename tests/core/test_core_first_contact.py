@@ -158,3 +158,12 @@ def test_unreachable_reason_reads_the_whole_chain(closed_port_url):
     assert unreachable_reason(refused.value) == "connection refused"
     assert unreachable_reason(unknown.value) == "unknown host"
     assert unreachable_reason(requests.ConnectionError("reset by peer")) is None
+
+
+def test_the_address_in_the_message_never_carries_a_password(closed_port_url):
+    port = closed_port_url.rsplit(":", 1)[1]
+    get = Caller(f"http://proxyuser:pr0xy-pa55word@127.0.0.1:{port}")
+    with pytest.raises(UnreachableError) as info:
+        policy(UrlSetting("base_url")).decorate(get)()
+    assert f"Cannot connect to http://127.0.0.1:{port}: connection refused" in str(info.value)
+    assert "pr0xy-pa55word" not in str(info.value) and "proxyuser" not in str(info.value)
