@@ -246,7 +246,9 @@ class ExactOnlineConnection:
             token_url=self.token_url,
             client_id=self.config["client_id"],
             client_secret=self.config["client_secret"],
-            min_age_before_refresh=570,  # §2.2: TooEarlyToRefreshTokens before 9 min 30 s
+            # §2.2: TooEarlyToRefreshTokens before 9 min 30 s of a 10-minute token, i.e. only in
+            # its last 30 s; the floor follows the lifetime each token answer states.
+            refresh_window=30,
             default_lifetime=600,
             reauthorize_command=self.reauthorize_command,
             logger=self.logger,
