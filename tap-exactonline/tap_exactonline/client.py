@@ -197,7 +197,8 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
     def _modified_column(self) -> str | None:
         """The column that dates a row's last change: ``Modified``, or ``DeletedDate`` on
         ``sync/Deleted`` (a deletion is the row's last change); None when the row has neither."""
-        return next((c for c in ("Modified", "DeletedDate") if c in self.schema["properties"]), None)
+        columns = self.schema["properties"]
+        return next((c for c in ("Modified", "DeletedDate") if c in columns), None)
 
     def _sync_start(self, context: Context | None) -> int:
         """The Timestamp to read a sync partition after (``Timestamp gt …L``).
