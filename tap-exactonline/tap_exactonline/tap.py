@@ -160,6 +160,9 @@ class TapExactOnline(CustomStreamsMixin, Tap):
             else:
                 raise config_error(f"{where}.endpoint {endpoint!r} is not in the Exact Online "
                                    f"catalog; give its JSON schema in {where}.schema")
+            cursor = entry.get("replication_key")
+            if cursor:
+                _check_cursor(where, cursor, schema)
             keys = entry.get("primary_keys")
             if keys is None:
                 key = raw["entity_key"] if raw else "ID"
@@ -168,10 +171,21 @@ class TapExactOnline(CustomStreamsMixin, Tap):
                 keys = ["Division", *keys]
             spec = StreamSpec(name=name, path=endpoint, kind="custom", columns=columns,
                               primary_keys=tuple(keys),
-                              replication_key=entry.get("replication_key"),
+                              replication_key=cursor or None,
                               selected_by_default=True)
             streams[name] = ExactStream(self, spec, schema)
         return list(streams.values())
+
+
+def _check_cursor(where: str, cursor: str, schema: dict) -> None:
+    """A custom stream's ``replication_key``: ``Timestamp`` (a sync endpoint's row version) or a
+    date-time column (``Modified``), as the incremental filter and ``start_date`` need."""
+    column = schema["properties"].get(cursor)
+    if column is None:
+        raise config_error(f"{where}.replication_key {cursor!r} is not a column of the stream")
+    if cursor != "Timestamp" and column.get("format") != "date-time":
+        raise config_error(f"{where}.replication_key {cursor!r} is neither Timestamp (sync "
+                           f"endpoints) nor a date-time column such as Modified")
 
 
 def _utc(epoch: float | None) -> str:

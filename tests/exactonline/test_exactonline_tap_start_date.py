@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
 import pytest
-from eo_helpers import data_requests, run_tap, start_sandbox, tap_config, write_store
+from eo_helpers import TAP, data_requests, run_tap, start_sandbox, tap_config, write_store
+from tap_runner import run_tap_process
 
 START = "2022-01-01T00:00:00Z"
 START_AT = datetime(2022, 1, 1, tzinfo=timezone.utc)
@@ -256,3 +257,19 @@ def test_exactonline_tap_sync_timestamp_is_a_request_of_the_daily_budget(eo, sto
     assert parse_qs(page["query"])["$filter"][0] == f"Timestamp gt {saved}L"
     rows = second.records["financial_transactionlines"]
     assert rows and all(at(r["Modified"]) >= START_AT for r in rows)
+
+
+@pytest.mark.parametrize(("cursor", "error"), [
+    ("Code", "is neither Timestamp (sync endpoints) nor a date-time column such as Modified"),
+    ("Nope", "is not a column of the stream"),
+])
+def test_exactonline_custom_stream_cursor_must_be_timestamp_or_a_date_time(eo, store, cursor,
+                                                                           error):
+    """The incremental filter and start_date need Timestamp or a date: any other replication_key
+    is a config error naming the entry, not a crash mid-run."""
+    settings = config(eo, store, custom_streams=[
+        {"name": "accounts", "endpoint": "/crm/Accounts", "replication_key": cursor}])
+    run = run_tap_process(TAP, settings, check=False)  # no catalog: the tap discovers itself
+    assert run.returncode != 0 and not run.records
+    assert f"custom_streams[0].replication_key {cursor!r} {error}" in run.stderr
+    assert "Traceback" not in run.stderr
