@@ -20,6 +20,7 @@ START = "2024-01-01T00:00:00Z"
 CUSTOM = [
     {"name": "board_1_tickets", "endpoint": "/service/tickets", "replication_key": "lastUpdated",
      "query": {"conditions": "board/id = 1"}},
+    {"name": "tickets_by_entry", "endpoint": "/service/tickets", "replication_key": "dateEntered"},
     {"name": "address_format_2", "endpoint": "/company/addressFormats/{id}", "path": {"id": 2},
      "paginate": False},
 ]
@@ -28,7 +29,8 @@ INCREMENTAL = ["service_tickets", "time_entries", "board_1_tickets",
 CHILDREN = {"service_tickets_notes": "service_tickets",  # forward-only
             "time_entries_audits": "time_entries"}  # page numbers
 FULL = ["company_entity_types", "system_audittrail", "address_format_2"]  # no cursor
-STREAMS = INCREMENTAL + list(CHILDREN) + FULL
+BY_ENTRY = "tickets_by_entry"  # custom, on _info.dateEntered
+STREAMS = INCREMENTAL + [BY_ENTRY] + list(CHILDREN) + FULL
 
 
 @pytest.fixture
@@ -69,8 +71,13 @@ def test_connectwise_start_date_then_state_on_every_kind_of_stream(sandbox):
         wanted = [r for r in oracle[stream] if at(r["lastUpdated"]) >= at(START)]
         assert 0 < len(wanted) < len(oracle[stream]), stream  # START really splits it
         assert as_json(rows[stream]) == as_json(wanted), stream
+    wanted = [r for r in oracle[BY_ENTRY] if at(r["_info"]["dateEntered"]) >= at(START)]
+    assert 0 < len(wanted) < len(oracle[BY_ENTRY])
+    assert as_json(rows[BY_ENTRY]) == as_json(wanted)
+    assert all(r["dateEntered"] == r["_info"]["dateEntered"] for r in rows[BY_ENTRY])
     assert sorted(conditions(sandbox, "/service/tickets")) == [
         "(board/id = 1) and (lastUpdated >= [2024-01-01T00:00:00Z])",  # board_1_tickets
+        "dateEntered >= [2024-01-01T00:00:00Z]",  # tickets_by_entry
         "lastUpdated >= [2024-01-01T00:00:00Z]",  # service_tickets
     ]
     # Child streams: every child of each parent read, and of no other parent.
@@ -85,6 +92,8 @@ def test_connectwise_start_date_then_state_on_every_kind_of_stream(sandbox):
     for stream in INCREMENTAL:
         assert state["bookmarks"][stream]["replication_key_value"] == max(
             r["lastUpdated"] for r in rows[stream]), stream
+    assert state["bookmarks"][BY_ENTRY]["replication_key_value"] == max(
+        r["dateEntered"] for r in rows[BY_ENTRY])
 
     # Changes: an old ticket (before START) and a new one, an old time entry.
     tickets = [t["id"] for t in sandbox.touch("/service/tickets", [3, 310])]
@@ -107,3 +116,16 @@ def test_connectwise_start_date_then_state_on_every_kind_of_stream(sandbox):
     for stream in ("service_tickets", "time_entries"):
         assert second.final_state["bookmarks"][stream]["replication_key_value"] > \
             state["bookmarks"][stream]["replication_key_value"], stream
+
+
+@pytest.mark.parametrize("cursor", ["id", "summary"])
+def test_connectwise_custom_stream_cursor_must_be_a_date_time(sandbox, cursor):
+    """start_date and the incremental condition compare the cursor as a date-time: any other
+    replication_key is a config error naming the entry, not a crash mid-run."""
+    config = tap_config(sandbox, custom_streams=[
+        {"name": "tickets", "endpoint": "/service/tickets", "replication_key": cursor}])
+    run = run_tap(config, check=False)  # no catalog: the tap discovers its streams itself
+    assert run.returncode != 0 and not run.records
+    assert (f"custom_streams[0].replication_key {cursor!r} is not a date-time property"
+            in run.stderr)
+    assert "Traceback" not in run.stderr
