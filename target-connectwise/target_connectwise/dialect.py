@@ -9,8 +9,9 @@ its body models come from ``entities.json``, generated from the API's operation 
 UPSERT's look-up reads the fields the record sends (``fields=``), and the engine PATCHes only
 those that differ, or sends nothing. ConnectWise leaves null fields out of the objects it returns
 (``absent_is_null``), expands a reference sent as ``{"id": 5}`` into ``{"id": 5, "name": …,
-"_info": {…}}`` (the engine compares the keys the record gives) and writes date-times as
-``2019-02-11T15:42:38Z`` (compared as instants: ``.000Z`` and ``+00:00`` are the same).
+"_info": {…}}`` (the engine compares the keys the record gives; ``_info`` is metadata and never
+compared) and writes date-times as ``2019-02-11T15:42:38Z`` (compared as instants: ``.000Z`` and
+``+00:00`` are the same).
 """
 
 from __future__ import annotations
@@ -251,7 +252,8 @@ class ConnectWiseDialect(PublishDialect):
                       path: dict[str, t.Any]) -> dict[str, t.Any] | None:
         if not isinstance(item.payload, dict):
             return None  # an op list is sent as given
-        return {op["path"]: op["value"] for op in self._patch_ops(item, template)}
+        # A reference's _info (its href, ...) is ConnectWise's metadata, not a value to compare.
+        return {op["path"]: _without_info(op["value"]) for op in self._patch_ops(item, template)}
 
     def comparable(self, item: PublishItem, path: tuple[str, ...], value: t.Any) -> t.Any:
         if isinstance(value, str):
@@ -325,6 +327,15 @@ def _object_fields(payload: dict) -> dict:
     tap-connectwise adds, nor Singer metadata."""
     return {k: v for k, v in payload.items()
             if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
+
+
+def _without_info(value: t.Any) -> t.Any:
+    """``value`` less the ``_info`` of the objects nested in it."""
+    if isinstance(value, dict):
+        return {k: _without_info(v) for k, v in value.items() if k != "_info"}
+    if isinstance(value, list):
+        return [_without_info(v) for v in value]
+    return value
 
 
 def _literal(value: t.Any) -> str:
