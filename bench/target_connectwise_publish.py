@@ -7,8 +7,9 @@ publishes the same ``--records`` address formats (``/company/addressFormats``) t
 sandbox whose data was reset first:
 
 1. **POST**: every record creates an object (1 request per record);
-2. **UPSERT** (``match: [name]``): the same input; each record is looked up by name
-   (``GET ...?conditions=name = "..."``), found, and PATCHed (2 requests per record);
+2. **UPSERT** (``match: [name]``): the same records with a new ``format``; each record is looked
+   up by name (``GET ...?conditions=name = "..."``), found, and PATCHed with its ``format``
+   alone (2 requests per record; an unchanged record would cost the look-up only);
 3. **PATCH**: the same records carrying the ids the POST run created, sent to
    ``/company/addressFormats/{id}`` (1 request per record).
 
@@ -82,9 +83,10 @@ def default_concurrency(target: Path) -> int:
     return int(json.loads(proc.stdout)["settings"]["properties"]["concurrency"]["default"])
 
 
-def records(n: int) -> list[dict]:
+def records(n: int, revision: int = 1) -> list[dict]:
     return [{"name": f"Bench format {i:05d}",
-             "format": f"[Address1] [Address2]\n[City], [State] [Zip] ({i})"} for i in range(1, n + 1)]
+             "format": f"[Address1] [Address2]\n[City], [State] [Zip] ({i}, v{revision})"}
+            for i in range(1, n + 1)]
 
 
 def singer_input(path: Path, rows: list[dict], *, with_id: bool) -> None:
@@ -133,6 +135,8 @@ def bench(args: argparse.Namespace) -> dict:
     say = (lambda *a: print(*a, file=sys.stderr, flush=True))
     rows = records(n)
     singer_input(workdir / "records.jsonl", rows, with_id=False)
+    # UPSERT sends only what differs from the object: its run gets a changed format to PATCH.
+    singer_input(workdir / "records-v2.jsonl", records(n, revision=2), with_id=False)
     sandbox = None
     runs: list[dict] = []
     try:
@@ -145,7 +149,7 @@ def bench(args: argparse.Namespace) -> dict:
             created_ids: dict[str, int] = {}
             for mode, (mapping, per_record) in MODES.items():
                 tag = f"{mode.lower()}-c{concurrency}"
-                input_path = workdir / "records.jsonl"
+                input_path = workdir / ("records-v2.jsonl" if mode == "UPSERT" else "records.jsonl")
                 if mode == "PATCH":
                     input_path = workdir / f"records-with-ids-c{concurrency}.jsonl"
                     singer_input(input_path, [{"id": created_ids[r["name"]], **r} for r in rows],

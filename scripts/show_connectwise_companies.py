@@ -53,7 +53,8 @@ def main() -> None:
               f"employees {c.get('numberOfEmployees')!s:<5} lead {c.get('leadFlag')}")
     if len(sys.argv) > 2 and Path(sys.argv[2]).exists():
         lines = [json.loads(line) for line in Path(sys.argv[2]).read_text().splitlines() if line.strip()]
-        by = collections.Counter((e["stream"], e["method"]) for e in lines if "checkpoint" not in e)
+        by = collections.Counter((e["stream"], e["method"] or e.get("skipped")) for e in lines
+                                 if "checkpoint" not in e)
         print(f"{sys.argv[2]}: " + ", ".join(f"{s} {m} {n}" for (s, m), n in sorted(by.items())))
 
 

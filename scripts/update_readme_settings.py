@@ -9,18 +9,16 @@ Usage: python scripts/update_readme_settings.py [--check] [PLUGIN_DIR ...]
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PLUGINS = {  # directory -> executable
-    "tap-connectwise": "tap-connectwise",
-    "target-connectwise": "target-connectwise",
-    "tap-exactonline": "tap-exactonline",
-    "target-exactonline": "target-exactonline",
-}
+# Every tap and target of the registry; each lives in the directory named after its executable.
+PLUGINS = [v[part] for v in json.loads((ROOT / "vendors.json").read_text())["vendors"]
+           for part in ("tap", "target") if v.get(part)]
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
@@ -52,7 +50,7 @@ def main() -> int:
     for directory in args.plugins:
         path = ROOT / directory / "README.md"
         current = path.read_text()
-        wanted = render(current, settings_table(PLUGINS[directory]))
+        wanted = render(current, settings_table(directory))
         if wanted != current:
             stale.append(str(path.relative_to(ROOT)))
             if not args.check:

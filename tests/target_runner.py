@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import threading
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
+
+class RecordsWriteBodies:
+    """Mixin for a sandbox class (listed first): keeps the JSON body of every API write it
+    receives, so a test can see what a target sent (the request log has no bodies).
+
+    ``write_bodies``: ``{"method", "path", "body"}`` per POST, PUT or PATCH, in arrival order.
+    """
+
+    WRITES = ("POST", "PUT", "PATCH", "MERGE")
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.write_bodies: list[dict] = []
+        self._bodies_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, environ: dict, start_response: t.Callable) -> t.Any:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") in self.WRITES and "/api" in path:
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None  # a form (OAuth token request), not a write of data
+            else:
+                with self._bodies_lock:
+                    self.write_bodies.append({"method": environ["REQUEST_METHOD"], "path": path,
+                                              "body": body})
+        return super().__call__(environ, start_response)
+
 
 # A schema that lets every record through untouched (envelopes, op lists, anything).
 OPEN_SCHEMA = {"type": "object", "properties": {}}

@@ -8,28 +8,38 @@ gives where the plugin has a default are that default, and the capabilities are 
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 import yaml
-from tap_connectwise.tap import TapConnectWise
-from tap_exactonline.tap import TapExactOnline
-from target_connectwise.target import TargetConnectWise
-from target_exactonline.target import TargetExactOnline
+from singer_sdk.plugin_base import PluginBase
 
 ROOT = Path(__file__).resolve().parents[1]
-PLUGINS = {"extractors": [TapConnectWise, TapExactOnline],
-           "loaders": [TargetConnectWise, TargetExactOnline]}
+VENDORS = [v for v in json.loads((ROOT / "vendors.json").read_text())["vendors"] if v.get("tap")]
+
+
+def plugin_class(executable: str) -> type[PluginBase]:
+    """The singer-sdk plugin class named ``executable`` in its console script's module."""
+    (script,) = entry_points(group="console_scripts", name=executable)
+    module = importlib.import_module(script.module)
+    (plugin,) = {c for c in vars(module).values()
+                 if isinstance(c, type) and issubclass(c, PluginBase)
+                 and getattr(c, "name", None) == executable}
+    return plugin
+
+
+PLUGINS = {"extractors": [plugin_class(v["tap"]) for v in VENDORS],
+           "loaders": [plugin_class(v["target"]) for v in VENDORS]}
 # Settings meltano.yml may keep from the plugin's value: where the project points paths elsewhere.
 PROJECT_VALUES = {"token_store", "results_path", "rejects_path"}
 # The targets declare every setting --about lists but these sub-settings of SDK objects.
 SDK_EXTRA_SETTINGS = {"faker_config.seed", "faker_config.locale", "stream_maps.__else__"}
-CREDENTIALS = {"tap-connectwise": {"private_key", "client_id"},
-               "target-connectwise": {"private_key", "client_id"},
-               "tap-exactonline": {"client_id", "client_secret", "refresh_token"},
-               "target-exactonline": {"client_id", "client_secret", "refresh_token"}}
+# The connection's credentials (the registry's "secrets" of each vendor) must be sensitive.
+CREDENTIALS = {v[part]: set(v["secrets"]) for v in VENDORS for part in ("tap", "target")}
 
 
 @pytest.mark.parametrize(("kind", "plugin"), [(k, p) for k, ps in PLUGINS.items() for p in ps],

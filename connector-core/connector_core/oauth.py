@@ -13,7 +13,8 @@ hand. This module treats that as data loss:
   the store, so a process that waited for another one's refresh uses that
   token instead of spending the old refresh token; the rotated tokens are
   written to the store *before* the new access token is handed out; it never
-  refreshes earlier than the vendor allows (``min_age_before_refresh``);
+  refreshes earlier than the vendor allows (``refresh_window``: only in the token's
+  last seconds of the lifetime the token endpoint stated);
 * :class:`BearerAuth` puts the access token on each ``requests`` request and,
   after a 401, refreshes once and resends;
 * :func:`authorize` is the interactive "Grant access" flow: consent URL, a
@@ -131,6 +132,8 @@ class OAuthTokens:
     expires_at: float
     obtained_at: float
     extra: t.Mapping[str, t.Any] = field(default_factory=dict)
+    lifetime: float | None = None
+    """The access token's lifetime as the token endpoint stated it (``expires_in``), if known."""
 
     def to_json(self) -> dict[str, t.Any]:
         """The flat JSON object written to the store."""
@@ -140,6 +143,8 @@ class OAuthTokens:
             "expires_at": self.expires_at,
             "obtained_at": self.obtained_at,
         }
+        if self.lifetime is not None:
+            main["expires_in"] = self.lifetime
         return {**{k: v for k, v in self.extra.items() if k not in main}, **main}
 
     @classmethod
@@ -158,13 +163,20 @@ class OAuthTokens:
                 numbers[key] = float(value or 0)
             except (TypeError, ValueError):
                 raise TokenStoreError(f"{where}: {key} must be epoch seconds") from None
+        lifetime = None
+        if data.get("expires_in") not in (None, ""):
+            try:
+                lifetime = float(data["expires_in"])
+            except (TypeError, ValueError):
+                raise TokenStoreError(f"{where}: expires_in must be seconds") from None
         extra = {
             k: v
             for k, v in data.items()
-            if k not in ("access_token", "refresh_token", "expires_at", "obtained_at")
+            if k not in ("access_token", "refresh_token", "expires_at", "obtained_at", "expires_in")
         }
         return cls(
-            access_token, refresh_token, numbers["expires_at"], numbers["obtained_at"], extra
+            access_token, refresh_token, numbers["expires_at"], numbers["obtained_at"], extra,
+            lifetime,
         )
 
     def is_fresh(self, now: float, margin: float = 0.0) -> bool:
@@ -174,6 +186,19 @@ class OAuthTokens:
     def age(self, now: float) -> float:
         """Seconds since the access token was obtained."""
         return now - self.obtained_at
+
+    def refresh_floor(self, refresh_window: float | None) -> float:
+        """The age before which the vendor refuses to refresh this token.
+
+        A vendor that allows a refresh only in a token's last ``refresh_window`` seconds (Exact
+        Online: 30, i.e. 570 s into a 600 s token) refuses it before ``lifetime - refresh_window``;
+        the lifetime is the one the token endpoint stated (``expires_in``), else the one the
+        store's timestamps give. ``None``: the vendor refreshes at any age.
+        """
+        if refresh_window is None:
+            return 0.0
+        lifetime = self.lifetime if self.lifetime is not None else self.expires_at - self.obtained_at
+        return max(0.0, lifetime - float(refresh_window))
 
     def register_secrets(self, redactor: SecretRedactor = REDACTOR) -> None:
         """Register every token with ``redactor``."""
@@ -476,6 +501,7 @@ class _TokenEndpoint:
             expires_at=sent_at + lifetime,
             obtained_at=max(sent_at, self.clock()),
             extra=extra,
+            lifetime=lifetime,
         )
 
     def describe_failure(self, response: requests.Response) -> str:
@@ -501,13 +527,15 @@ class OAuthRefresher:
     refreshed meanwhile, its token is used. Only then does it POST
     ``grant_type=refresh_token``, write the rotated tokens to the store and
     return the new access token. A token younger than
-    ``min_age_before_refresh`` is never refreshed: it is kept while it is
+    its refresh floor (:meth:`OAuthTokens.refresh_floor`: its stated lifetime less
+    ``refresh_window``) is never refreshed: it is kept while it is
     valid, else the refresher waits until the vendor allows the refresh. A
     vendor's "too early" refusal keeps the current token. A refusal that means
     the chain is dead raises :class:`ReauthorizationRequired`, whose message
     says to run ``reauthorize_command``.
 
-    Exact Online: ``min_age_before_refresh=570, default_lifetime=600``.
+    Exact Online: ``refresh_window=30, default_lifetime=600`` (no refresh before 570 s of a
+    600 s token; a token stated to live 60 s may be refreshed after 30 s).
     """
 
     def __init__(
@@ -518,7 +546,7 @@ class OAuthRefresher:
         client_id: str,
         client_secret: str,
         session: requests.Session | None = None,
-        min_age_before_refresh: float = 0.0,
+        refresh_window: float | None = None,
         default_lifetime: float = 3600.0,
         expiry_margin: float = 30.0,
         too_early_retry_after: float = 30.0,
@@ -534,7 +562,7 @@ class OAuthRefresher:
         redactor: SecretRedactor = REDACTOR,
     ) -> None:
         self.store = store
-        self.min_age_before_refresh = float(min_age_before_refresh)
+        self.refresh_window = None if refresh_window is None else float(refresh_window)
         self.expiry_margin = float(expiry_margin)
         self.too_early_retry_after = float(too_early_retry_after)
         self.reauthorize_command = reauthorize_command
@@ -570,7 +598,7 @@ class OAuthRefresher:
             force: the API answered 401 to the token this refresher last
                 handed out: refresh even if it looks fresh, unless the store
                 holds a different fresh token (another process refreshed).
-                Still never earlier than ``min_age_before_refresh`` (nor
+                Still never earlier than the token's refresh floor (nor
                 within ``too_early_retry_after`` of a "too early" answer): then
                 the current token is returned.
             rejected: the access token the API refused (implies ``force``).
@@ -622,15 +650,16 @@ class OAuthRefresher:
         """Refresh ``tokens`` (the store's lock is held)."""
         now = self.clock()
         age = tokens.age(now)
-        if age < self.min_age_before_refresh:
-            wait = self.min_age_before_refresh - age
+        floor = tokens.refresh_floor(self.refresh_window)
+        if age < floor:
+            wait = floor - age
             if tokens.access_token and (forced or now < tokens.expires_at):
                 if forced:
                     self.logger.warning(
                         "The API refused an access token obtained %.0f s ago; the vendor allows a "
                         "refresh only after %.0f s, so the current token is kept",
                         age,
-                        self.min_age_before_refresh,
+                        floor,
                     )
                 self._tokens = tokens
                 return tokens.access_token
@@ -681,7 +710,8 @@ class OAuthRefresher:
             if not tokens.access_token:
                 raise TokenEndpointError(
                     "The token endpoint refuses to refresh this early and no access token is "
-                    f"stored yet; try again in {self.min_age_before_refresh or 600:.0f} s",
+                    "stored yet: the refresh token was used moments ago by another client; try "
+                    "again once the access token it obtained is near its end",
                     status=response.status_code,
                 )
             self.logger.warning(

@@ -7,7 +7,8 @@ so a forward-only read of N rows costs ceil(N/1000) requests, plus one empty ter
 N is a multiple of 1000.
 
 Incremental (Conditions): ``conditions=lastUpdated >= [ts]``, inclusive, ANDed with the user's own
-conditions; the cursor is ``_info.lastUpdated`` lifted to a top-level ``lastUpdated`` column.
+conditions; the cursor is ``_info.lastUpdated`` lifted to a top-level ``lastUpdated`` column (a
+custom stream may use ``dateEntered``, lifted from ``_info.dateEntered`` the same way).
 Forward-only pages are ordered by id, not by the cursor, so the bookmark only advances at the end
 of a stream (``is_sorted = False``).
 """
@@ -185,7 +186,8 @@ class ConnectWiseStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStr
             row[column] = context[param] if context else None  # link child rows to their parent
         if self._lifts_cursor:
             info = row.get("_info") or {}
-            row[self.replication_key] = info.get("lastUpdated")
+            # ``_info`` carries lastUpdated and dateEntered; the cursor is the one it names.
+            row[self.replication_key] = info.get(self.replication_key)
         return row
 
     # -- children --------------------------------------------------------------------------------

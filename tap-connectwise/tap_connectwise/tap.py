@@ -115,6 +115,15 @@ class TapConnectWise(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
                     f"{where}.endpoint {endpoint!r} is not a GET endpoint of the ConnectWise "
                     f"catalog; give its JSON schema in {where}.schema"
                 )
+            if replication_key:
+                column = schema.get("properties", {}).get(replication_key)
+                if column is None or column.get("format") != "date-time":
+                    # The incremental condition and start_date compare it as a date-time.
+                    raise config_error(
+                        f"{where}.replication_key {replication_key!r} is not a date-time "
+                        "property of the stream (`lastUpdated` is, for endpoints whose items "
+                        "carry `_info`)"
+                    )
             keys = entry.get("primary_keys")
             if keys is None:
                 keys = ["id"] if "id" in schema.get("properties", {}) else []

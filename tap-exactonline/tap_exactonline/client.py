@@ -5,7 +5,10 @@ primary key and the bookmark is kept per division. Requests send ``Accept: appli
 and follow ``d.__next`` verbatim (its ``$skiptoken`` format depends on the key type, §2.4).
 
 * ``sync/…``: ``$filter=Timestamp gt {bookmark}L`` (first run ``gt 0L``), ``$select`` of every
-  column, 1,000 rows a page, rows in Timestamp order (§2.5).
+  column, 1,000 rows a page, rows in Timestamp order (§2.5). ``start_date`` on a partition
+  without a bookmark: the Timestamp ``read/sync/Sync/SyncTimestamp`` answers where Exact serves
+  it, else from the first row; either way rows modified before it are skipped (see
+  :meth:`ExactStream._sync_start`).
 * ``bulk/…``: full read, ``$select`` required, 1,000 rows a page.
 * regular: 60 rows a page; ``$filter=Modified ge datetime'…'`` (inclusive: the boundary row comes
   again) in the server's wall clock, ``$orderby=Modified``.
@@ -23,9 +26,15 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 import requests
+from dateutil.parser import isoparse
 from connector_core import BudgetExhausted, ResilientRESTStreamMixin, render_path
 from connector_core.streams import ConnectionStreamMixin, SpecStreamMixin
-from exactonline_client import error_hint, parse_exact_date
+from exactonline_client import (
+    SyncTimestampUnavailable,
+    error_hint,
+    parse_exact_date,
+    sync_timestamp_endpoint,
+)
 from exactonline_client.connection import error_message
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -76,6 +85,8 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
         super().__init__(tap, spec, schema)
         self._next: str | None = None
         self._division: int | None = None
+        # While a sync partition is read from start_date: rows modified before it are skipped.
+        self._skip_before: datetime | None = None
 
     @property
     def is_sorted(self) -> bool:
@@ -116,6 +127,7 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         # The limiter is taken once per partition by request_decorator: set the division first.
         self._division = int(context["Division"]) if context else None
+        self._skip_before = None
         if self._tap.budget_spent(self._division):
             self._tap.not_read(self.name, self._division, started=False)
             return
@@ -156,19 +168,20 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
         mask = self.mask
         wanted = [p for p in self._selectable
                   if mask.get(("properties", p), True) or p in self.primary_keys
-                  or p == self.replication_key]
+                  or p == self.replication_key
+                  or (self._skip_before is not None and p == self._modified_column)]
         return ",".join(wanted)
 
     def odata_query(self, context: Context | None) -> str:
         params: dict[str, t.Any] = {}
         custom = dict(self._tap.custom_request_params(self.name).query)
-        if self.spec.columns and "$select" not in custom:
-            params["$select"] = self._select()
         filters = []
         if self.replication_key == "Timestamp":
-            start = self.get_starting_replication_key_value(context)
-            filters.append(f"Timestamp gt {int(start or 0)}L")
-        elif self.replication_key:
+            # Before $select: it decides whether the Modified column must be selected too.
+            filters.append(f"Timestamp gt {self._sync_start(context)}L")
+        if self.spec.columns and "$select" not in custom:
+            params["$select"] = self._select()
+        if self.replication_key and self.replication_key != "Timestamp":
             start = self.get_starting_timestamp(context)
             filters.append(f"{self.replication_key} ge datetime'{self._wall_clock(start)}'")
             params["$orderby"] = self.replication_key
@@ -179,6 +192,94 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
         params.update(custom)
         return "&".join(f"{quote(str(k), safe='$')}={quote(str(v), safe=chr(39) + '$,()')}"
                         for k, v in params.items())
+
+    # -- start_date on sync endpoints --------------------------------------------------------------
+    @cached_property
+    def _modified_column(self) -> str | None:
+        """The column that dates a row's last change: ``Modified``, or ``DeletedDate`` on
+        ``sync/Deleted`` (a deletion is the row's last change); None when the row has neither."""
+        columns = self.schema["properties"]
+        return next((c for c in ("Modified", "DeletedDate") if c in columns), None)
+
+    def _sync_start(self, context: Context | None) -> int:
+        """The Timestamp to read a sync partition after (``Timestamp gt …L``).
+
+        The bookmark in state always wins. Without one and without ``start_date``: 0, every row.
+        With ``start_date`` (once per division and endpoint, see
+        :meth:`TapExactOnline.sync_timestamp`): the Timestamp Exact's ``SyncTimestamp`` answers
+        for the endpoints it serves, less one: Exact's docs call it the first row modified at or
+        after the date ("greater than or equal"), and the filter is ``gt``. That Timestamp becomes
+        the partition's bookmark at once, so the next run asks no more. The other endpoints (the
+        docs list SyncTimestamp for 24 of the 60; the tap does not ask for the rest), and a listed
+        one Exact refuses, are read from their first row. Either way, rows whose ``Modified`` is
+        before ``start_date`` are skipped, not emitted, while the bookmark still advances over
+        them (:meth:`post_process`).
+        """
+        state = self.get_context_state(context)
+        bookmark = state.get("replication_key_value")
+        if state.get("replication_key") == "Timestamp" and bookmark not in (None, ""):
+            try:
+                return int(bookmark)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"The state's bookmark of stream {self.name} (partition {context}) is "
+                    f"{bookmark!r}, not an Exact Online Timestamp (an integer): correct or remove "
+                    "it from the state") from None
+        start_date = self._start_date
+        if start_date is None:
+            return 0
+        where = f"{self.name} (division {self._division})"
+        column = self._modified_column
+        endpoint = sync_timestamp_endpoint(self.path)
+        if endpoint is not None:
+            modified = self._wall_clock(start_date)
+            try:
+                found = self._tap.sync_timestamp(self._division, endpoint, modified)
+            except SyncTimestampUnavailable as exc:
+                self.logger.warning("%s: %s; reading it from its first row instead.", where, exc)
+            else:
+                start = max(found - 1, 0)
+                state["replication_key"] = "Timestamp"
+                state["replication_key_value"] = start
+                self._skip_before = start_date if column else None
+                self.logger.info(
+                    "%s: start_date %s is Exact's wall clock %s; SyncTimestamp of %s answered %s: "
+                    "reading rows with Timestamp above %s.", where, self.config["start_date"],
+                    modified, endpoint, found, start)
+                return start
+        if column is None:
+            self.logger.warning(
+                "%s: start_date %s cannot apply: Exact's SyncTimestamp does not serve %s and its "
+                "rows have no Modified date, so every row is read.", where,
+                self.config["start_date"], self.path)
+            return 0
+        self._skip_before = start_date
+        self.logger.info(
+            "%s: Exact's SyncTimestamp does not serve %s: reading it from its first row and "
+            "skipping rows whose %s is before start_date %s (the bookmark still advances over "
+            "them, so the next run starts after them).", where, self.path, column,
+            self.config["start_date"])
+        return 0
+
+    @cached_property
+    def _start_date(self) -> datetime | None:
+        value = self.config.get("start_date")
+        if not value:
+            return None
+        start = isoparse(str(value))  # any ISO 8601 form, on every Python the tap supports
+        return start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+
+    def _modified_before_start(self, row: dict) -> bool:
+        value = row.get(self._modified_column)  # type: ignore[arg-type]
+        if not isinstance(value, str):
+            return False  # undated: kept
+        try:
+            modified = datetime.fromisoformat(value)  # as parse_exact_date wrote it
+        except ValueError:
+            return False
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=timezone.utc)
+        return modified < self._skip_before  # type: ignore[operator]
 
     def _wall_clock(self, start: datetime | None) -> str:
         if start is None:
@@ -213,6 +314,11 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
                 row[key] = parse_exact_date(value, tz)
         if context:
             row["Division"] = context["Division"]
+        if self._skip_before is not None and self._modified_before_start(row):
+            # Modified before start_date: not emitted (nor a deletion mark), but its Timestamp
+            # still moves the bookmark, so the next run does not read it again.
+            self._increment_stream_state(row, context=context)
+            return None
         if self.spec.name == "deleted":
             self._mark_deleted(row)
         return row

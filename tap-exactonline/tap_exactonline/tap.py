@@ -22,7 +22,12 @@ from connector_core.custom_streams import (
 )
 from connector_core.cli import OneLineErrorsMixin, run_subcommand
 from connector_core.settings import ValidatedSettingsMixin, config_error
-from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection, origin_of
+from exactonline_client import (
+    CONNECTION_SETTINGS,
+    ExactOnlineConnection,
+    SyncTimestampUnavailable,
+    origin_of,
+)
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -55,7 +60,10 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         th.Property("all_divisions", th.BooleanType, default=False,
                     description="Read every division `system/Divisions` lists."),
         th.Property("start_date", th.DateTimeType,
-                    description="Earliest `Modified` for regular endpoints on a first run."),
+                    description="Earliest modification to read where there is no bookmark yet: "
+                                "the `Modified` filter of regular endpoints; on sync endpoints the "
+                                "Timestamp Exact's `SyncTimestamp` answers, or rows with an older "
+                                "`Modified` skipped (see Start date)."),
         CUSTOM_STREAMS,
     ).to_dict()
 
@@ -70,6 +78,7 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         install_log_redaction()
         self._budget_spent: dict[int | None, float | None] = {}
         self._not_read: list[tuple[str, int | None, bool]] = []
+        self._sync_timestamps: dict[tuple[int | None, str, str], int | Exception] = {}
         self.marked_streams: set[str] = set()
         super().__init__(*args, **kwargs)
 
@@ -99,6 +108,22 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
                 "%s). Not read, or not to the end: %s. Incremental streams continue from their "
                 "saved state on the next run; full-table streams are read again.",
                 "; ".join(f"{d}: {_utc(r)}" for d, r in self._budget_spent.items()), unfinished)
+
+    def sync_timestamp(self, division: int | None, endpoint: str, modified: str) -> int:
+        """Exact's SyncTimestamp for ``endpoint`` at ``modified`` (wall clock), asked once per
+        division, endpoint and date in a run (a catalog and a custom stream may share an endpoint);
+        a refusal (:class:`SyncTimestampUnavailable`) is remembered too."""
+        key = (division, endpoint.lower(), modified)
+        if key not in self._sync_timestamps:
+            try:
+                self._sync_timestamps[key] = self.connection.sync_timestamp(
+                    division, endpoint, modified)
+            except SyncTimestampUnavailable as exc:
+                self._sync_timestamps[key] = exc
+        found = self._sync_timestamps[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     @property
     def server_tz(self) -> t.Any:
@@ -138,6 +163,9 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
             else:
                 raise config_error(f"{where}.endpoint {endpoint!r} is not in the Exact Online "
                                    f"catalog; give its JSON schema in {where}.schema")
+            cursor = entry.get("replication_key")
+            if cursor:
+                _check_cursor(where, cursor, schema)
             keys = entry.get("primary_keys")
             if keys is None:
                 key = raw["entity_key"] if raw else "ID"
@@ -146,10 +174,21 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
                 keys = ["Division", *keys]
             spec = StreamSpec(name=name, path=endpoint, kind="custom", columns=columns,
                               primary_keys=tuple(keys),
-                              replication_key=entry.get("replication_key"),
+                              replication_key=cursor or None,
                               selected_by_default=True)
             streams[name] = ExactStream(self, spec, schema)
         return list(streams.values())
+
+
+def _check_cursor(where: str, cursor: str, schema: dict) -> None:
+    """A custom stream's ``replication_key``: ``Timestamp`` (a sync endpoint's row version) or a
+    date-time column (``Modified``), as the incremental filter and ``start_date`` need."""
+    column = schema["properties"].get(cursor)
+    if column is None:
+        raise config_error(f"{where}.replication_key {cursor!r} is not a column of the stream")
+    if cursor != "Timestamp" and column.get("format") != "date-time":
+        raise config_error(f"{where}.replication_key {cursor!r} is neither Timestamp (sync "
+                           f"endpoints) nor a date-time column such as Modified")
 
 
 def _utc(epoch: float | None) -> str:

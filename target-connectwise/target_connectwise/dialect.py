@@ -5,6 +5,13 @@ its id), PUT replaces the whole record (200; unspecified fields reset), PATCH ta
 ``{"op": "replace", "path": field, "value": ...}`` (nested objects replaced whole, ``customFields``
 as the whole array) and answers 200, DELETE answers 204. Which methods an endpoint allows and
 its body models come from ``entities.json``, generated from the API's operation catalog.
+
+UPSERT's look-up reads the fields the record sends (``fields=``), and the engine PATCHes only
+those that differ, or sends nothing. ConnectWise leaves null fields out of the objects it returns
+(``absent_is_null``), expands a reference sent as ``{"id": 5}`` into ``{"id": 5, "name": …,
+"_info": {…}}`` (the engine compares the keys the record gives; ``_info`` is metadata and never
+compared) and writes date-times as ``2019-02-11T15:42:38Z`` (compared as instants: ``.000Z`` and
+``+00:00`` are the same).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import typing as t
+from datetime import timezone
 from functools import lru_cache
 from importlib import resources
 
@@ -20,7 +28,14 @@ from jsonschema import Draft7Validator
 
 from connectwise_client import ConnectWiseConnection
 from connector_core.params import render_path, template_params
-from connector_core.publish import PublishDialect, PublishItem, Reject, Request
+from connector_core.publish import (
+    FoundObject,
+    PublishDialect,
+    PublishItem,
+    Reject,
+    Request,
+    parse_datetime,
+)
 
 # Columns tap-connectwise adds to the entity's own fields (lifted cursor, parent links), and
 # Singer metadata: never part of a request body.
@@ -50,8 +65,36 @@ def find_endpoint(template: str) -> str | None:
     return _by_shape().get(_shape(template))
 
 
+@lru_cache(maxsize=4096)
+def is_datetime(model: str, path: tuple[str, ...]) -> bool:
+    """Whether the field at ``path`` (``("company", "dateAcquired")``) of ``model`` is a date-time."""
+    definitions = entities()["definitions"]
+    schema: dict = {"$ref": f"#/definitions/{model}"}
+    for name in path:
+        schema = _resolve(schema, definitions)
+        while schema.get("items") is not None:  # an array: its elements' fields
+            schema = _resolve(schema["items"], definitions)
+        schema = (schema.get("properties") or {}).get(name)
+        if schema is None:
+            return False
+    return _resolve(schema, definitions).get("format") == "date-time"
+
+
+def _resolve(schema: dict, definitions: dict) -> dict:
+    """``schema`` without its ``$ref`` and its ``anyOf: [X, null]``."""
+    for _ in range(8):
+        if "anyOf" in schema:
+            schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), {})
+        elif "$ref" in schema:
+            schema = definitions.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        else:
+            break
+    return schema
+
+
 class ConnectWiseDialect(PublishDialect):
     update_method = "PATCH"
+    absent_is_null = True  # ConnectWise leaves null fields out of the objects it returns
 
     def __init__(self, connection: ConnectWiseConnection) -> None:
         self.connection = connection
@@ -109,8 +152,7 @@ class ConnectWiseDialect(PublishDialect):
         payload = item.payload
         if not isinstance(payload, dict):
             raise Reject(f"the payload of a {method} must be an object; got {type(payload).__name__}")
-        body = {k: v for k, v in payload.items()
-                if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
+        body = _object_fields(payload)
         model = self._model(template, method)
         if model is not None:
             self._validate(model, body, template, required=required)
@@ -157,8 +199,7 @@ class ConnectWiseDialect(PublishDialect):
         if not isinstance(payload, dict):
             raise Reject(f"the payload of a PATCH must be an object or an op list; got "
                          f"{type(payload).__name__}")
-        fields = {k: v for k, v in payload.items()
-                  if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
+        fields = _object_fields(payload)
         model = self._model(template, "PATCH")
         if model is not None:
             self._validate(model, fields, template, required=False)
@@ -178,26 +219,60 @@ class ConnectWiseDialect(PublishDialect):
         payload = item.payload if isinstance(item.payload, dict) else {}
         collection, path = self.collection_path(item)
         base = self.connection.base_url + render_path(collection, path)
+        # The same request reads the fields the record sends, to PATCH only what differs.
+        names = sorted(_object_fields(payload))
+        fields = ",".join(["id", *names])
         if payload.get("id") is not None and not item.mapping.match:
-            response = send(Request("GET", f"{base}/{payload['id']}", params={"fields": "id"}))
+            response = send(Request("GET", f"{base}/{payload['id']}", params={"fields": fields}))
             if response.status_code == 404:
                 return None
             self._expect_ok(response, "looking up id " + str(payload["id"]))
-            return response.json().get("id")
-        if not item.mapping.match:
+            found = response.json()
+        else:
+            if not item.mapping.match:
+                return None
+            missing = [m for m in item.mapping.match if payload.get(m) is None]
+            if missing:
+                raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record "
+                             f"has no {', '.join(missing)}")
+            conditions = " and ".join(f"{m} = {_literal(payload[m])}" for m in item.mapping.match)
+            response = send(Request("GET", base, params={"conditions": conditions, "fields": fields,
+                                                         "pageSize": 2}))
+            self._expect_ok(response, f"looking up {conditions}")
+            rows = response.json()
+            if len(rows) > 1:
+                raise Reject(f"UPSERT match {conditions} finds more than one object in {collection}")
+            if not rows:
+                return None
+            found = rows[0]
+        return FoundObject(found.get("id"), found, frozenset(names))
+
+    # -- comparing (UPSERT sends only what differs) ------------------------------------------------
+    def update_fields(self, item: PublishItem, template: str,
+                      path: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        if not isinstance(item.payload, dict):
+            return None  # an op list is sent as given
+        # A reference's _info (its href, ...) is ConnectWise's metadata, not a value to compare.
+        return {op["path"]: _without_info(op["value"]) for op in self._patch_ops(item, template)}
+
+    def comparable(self, item: PublishItem, path: tuple[str, ...], value: t.Any) -> t.Any:
+        if isinstance(value, str):
+            model = self._model(self.collection_path(item)[0], "POST")
+            if model is not None and is_datetime(model, path):
+                moment = parse_datetime(value)
+                if moment is not None:
+                    # ConnectWise's date-times are UTC ("…Z"); one written without offset too.
+                    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return super().comparable(item, path, value)
+
+    def written_object(self, item: PublishItem, request: Request,
+                       response: requests.Response) -> t.Mapping[str, t.Any] | None:
+        """POST, PUT and PATCH answer the whole object."""
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
             return None
-        missing = [m for m in item.mapping.match if payload.get(m) is None]
-        if missing:
-            raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record has "
-                         f"no {', '.join(missing)}")
-        conditions = " and ".join(f"{m} = {_literal(payload[m])}" for m in item.mapping.match)
-        response = send(Request("GET", base, params={"conditions": conditions, "fields": "id",
-                                                     "pageSize": 2}))
-        self._expect_ok(response, f"looking up {conditions}")
-        found = response.json()
-        if len(found) > 1:
-            raise Reject(f"UPSERT match {conditions} finds more than one object in {collection}")
-        return found[0]["id"] if found else None
+        return body if isinstance(body, dict) else None
 
     def find_created(self, item: PublishItem, request: Request,
                      send: t.Callable[[Request], requests.Response]) -> t.Any:
@@ -245,6 +320,22 @@ class ConnectWiseDialect(PublishDialect):
         details = [f"{e.get('field') or e.get('resource')}: {e.get('message')}"
                    for e in body.get("errors") or [] if isinstance(e, dict)]
         return "; ".join([m for m in [message, *details] if m])[:500] or None
+
+
+def _object_fields(payload: dict) -> dict:
+    """The payload's fields that belong in a body: not ``id``/``_info``, nor the columns
+    tap-connectwise adds, nor Singer metadata."""
+    return {k: v for k, v in payload.items()
+            if k not in ADDED_COLUMNS and k not in READ_ONLY and not k.startswith("_sdc_")}
+
+
+def _without_info(value: t.Any) -> t.Any:
+    """``value`` less the ``_info`` of the objects nested in it."""
+    if isinstance(value, dict):
+        return {k: _without_info(v) for k, v in value.items() if k != "_info"}
+    if isinstance(value, list):
+        return [_without_info(v) for v in value]
+    return value
 
 
 def _literal(value: t.Any) -> str:

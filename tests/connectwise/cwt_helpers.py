@@ -8,6 +8,7 @@ import typing as t
 from pathlib import Path
 
 import requests
+from connector_sandbox.connectwise import ConnectWiseSandbox
 from cw_helpers import (  # noqa: F401
     CLIENT_ID,
     COMPANY_ID,
@@ -18,6 +19,7 @@ from cw_helpers import (  # noqa: F401
 )
 from target_runner import (  # noqa: F401 - re-exported for the target tests
     OPEN_SCHEMA,
+    RecordsWriteBodies,
     TargetRun,
     messages_text,
     parse_states,
@@ -44,6 +46,23 @@ FORMAT_SCHEMA = {
         "defaultFlag": {"type": ["boolean", "null"]},
     },
 }
+
+
+class RecordingSandbox(RecordsWriteBodies, ConnectWiseSandbox):
+    """The ConnectWise sandbox keeping the body of every write (``write_bodies``)."""
+
+
+def start_recording_sandbox(**kwargs) -> RecordingSandbox:
+    sandbox = RecordingSandbox(company_id=COMPANY_ID, public_key=PUBLIC_KEY, private_key=PRIVATE_KEY,
+                               client_id=CLIENT_ID, **kwargs)
+    sandbox.start()
+    return sandbox
+
+
+def patch_bodies(sandbox: RecordingSandbox) -> list[tuple[str, list]]:
+    """(id in the URL, op list) of every PATCH the sandbox received."""
+    return [(w["path"].rsplit("/", 1)[-1], w["body"]) for w in sandbox.write_bodies
+            if w["method"] == "PATCH"]
 
 
 def target_config(sandbox, tmp: Path, mappings: dict | None = None, **overrides) -> dict:

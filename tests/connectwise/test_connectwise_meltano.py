@@ -1,10 +1,13 @@
-"""`meltano run tap-connectwise target-duckdb` end to end: DuckDB row counts equal the sandbox's."""
+"""`meltano run tap-connectwise target-duckdb` end to end, with start_date set: DuckDB row counts
+equal the sandbox's (start_date, set as a Meltano user sets it, is before the emulator's data), then
+a second run from Meltano's state reads only the changes."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import duckdb
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from connector_sandbox.connectwise import (DEFAULT_CLIENT_ID, DEFAULT_COMPANY_ID,
                                            DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY,
                                            ConnectWiseSandbox)
+from cw_helpers import START_DATE
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]
@@ -61,6 +65,7 @@ def meltano_env(tmp_path_factory, sandbox):
         "TAP_CONNECTWISE_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
         "TAP_CONNECTWISE_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
         "TAP_CONNECTWISE_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "TAP_CONNECTWISE_START_DATE": START_DATE,
         "TARGET_DUCKDB_FILEPATH": str(tmp / "warehouse.duckdb"),
     }
     subprocess.run([*MELTANO, "install"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -91,16 +96,26 @@ def expected_counts(sandbox) -> dict[str, int]:
     return expected
 
 
+def ticket_conditions(sandbox) -> list[str]:
+    return [parse_qs(r["query"]).get("conditions", [""])[0] for r in sandbox.request_log()
+            if r["path"].endswith("/service/tickets")]
+
+
 def test_meltano_run_loads_every_row_then_only_changes(sandbox, meltano_env):
+    sandbox.reset_stats()
     meltano_run(meltano_env)
     warehouse = meltano_env["TARGET_DUCKDB_FILEPATH"]
     expected = expected_counts(sandbox)
     assert row_counts(warehouse) == expected
     assert expected["service_tickets"] == 300 and expected["service_tickets_notes"] > 300
+    assert ticket_conditions(sandbox) == [f"lastUpdated >= [{START_DATE}]"]  # start_date arrived
 
     sandbox.touch("/service/tickets", [3, 150])
     sandbox.reset_stats()
     meltano_run(meltano_env)
+    # From Meltano's state: the bookmark, not start_date.
+    bookmark, = ticket_conditions(sandbox)
+    assert bookmark.startswith("lastUpdated >= [") and bookmark > f"lastUpdated >= [{START_DATE}]"
 
     # Incremental: the changed tickets (and their notes) are read again and upserted, no more.
     assert row_counts(warehouse) == expected

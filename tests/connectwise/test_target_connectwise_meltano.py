@@ -203,10 +203,16 @@ def test_csv_job_creates_the_file_rows_once(sandbox, meltano_env):
     assert companies(sandbox) == after
 
     # Rerun from scratch (--full-refresh ignores the bookmark): every row is found by its
-    # identifier and PATCHed with the same values; no company is created.
+    # identifier, already with the file's values: nothing is written, nothing created.
     sandbox.reset_stats()
     meltano_run(meltano_env, "--full-refresh", "csv-to-connectwise")
-    assert writes(sandbox) == {"PATCH /company/companies/{id}": 6}
+    assert writes(sandbox) == {}
+    assert sandbox.stats()["by_route"] == {"GET /login/companyinfo/{companyId}": 1,
+                                           "GET /company/companies": 6}  # the 6 look-ups
+    rerun = results(meltano_env)[len(published):]
+    assert sorted(r["key"][0] for r in rerun) == sorted(expected)
+    assert {(r["skipped"], r["method"], r["status"]) for r in rerun} == {("unchanged", None, None)}
+    assert {r["remote_id"] for r in rerun} == set(after) - set(before)
     again = companies(sandbox)
     assert sorted(again) == sorted(after)
     assert {rid: without_info(c) for rid, c in again.items()} == \

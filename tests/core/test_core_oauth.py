@@ -460,7 +460,7 @@ def test_exact_timeline_refreshes_at_570_s_and_never_earlier(tmp_path: Path) -> 
     try:
         store = TokenStore(tmp_path / "t.json")
         store.write(server.initial_tokens(age=0))
-        refresher = refresher_for(store, server, min_age_before_refresh=570, default_lifetime=600,
+        refresher = refresher_for(store, server, refresh_window=30, default_lifetime=600,
                                   clock=clock, sleep=clock.sleep)
         start = clock.now
         refreshed_at = []
@@ -484,7 +484,7 @@ def test_forced_refresh_of_a_young_token_keeps_it(
     store = TokenStore(tmp_path / "t.json")
     tokens = OAuthTokens("at-young123", endpoint.valid_refresh, clock.now + 500, clock.now - 100)
     store.write(tokens)
-    refresher = refresher_for(store, endpoint, min_age_before_refresh=570, clock=clock,
+    refresher = refresher_for(store, endpoint, refresh_window=30, clock=clock,
                               sleep=clock.sleep)
     assert refresher.access_token() == "at-young123"
     with caplog.at_level(logging.WARNING, "connector_core.oauth"):
@@ -498,13 +498,55 @@ def test_expired_but_young_token_waits_until_the_vendor_allows_a_refresh(
 ) -> None:
     clock = FakeClock()
     store = TokenStore(tmp_path / "t.json")
-    # The vendor said the token lives 300 s, but refreshes are allowed only after 570 s.
-    store.write(OAuthTokens("at-short123", endpoint.valid_refresh, clock.now - 1, clock.now - 301))
-    refresher = refresher_for(store, endpoint, min_age_before_refresh=570, clock=clock,
+    # Stated to live 600 s (refresh allowed from 570 s), yet expired after 300 s.
+    store.write(OAuthTokens("at-short123", endpoint.valid_refresh, clock.now - 1, clock.now - 301,
+                            lifetime=600))
+    refresher = refresher_for(store, endpoint, refresh_window=30, clock=clock,
                               sleep=clock.sleep)
     token = refresher.access_token()
     assert clock.slept == [pytest.approx(269)]
     assert endpoint.refreshes == 1 and token == store.read().access_token != "at-short123"
+
+
+@pytest.mark.parametrize("lifetime", [60, 120, 300])
+def test_refresh_floor_follows_the_stated_lifetime(tmp_path: Path, lifetime: int) -> None:
+    """A token stated to live less than 600 s is refreshed in its last 30 s, not after 570 s:
+    an expired token never waits for a floor that belongs to a longer lifetime."""
+    clock = FakeClock()
+    server = FakeTokenEndpoint(too_early_after=lifetime - 30, lifetime=lifetime, clock=clock)
+    try:
+        store = TokenStore(tmp_path / "t.json")
+        store.write(server.initial_tokens(age=0))
+        refresher = refresher_for(store, server, refresh_window=30, default_lifetime=600,
+                                  clock=clock, sleep=clock.sleep)
+        start = clock.now
+        refreshed_at = []
+        for _ in range(3 * lifetime):  # a run asking for a token every second
+            before = server.refreshes
+            refresher.access_token()
+            if server.refreshes != before:
+                refreshed_at.append(round(clock.now - start))
+            clock.now += 1
+        step = lifetime - 30
+        assert refreshed_at == list(range(step, 3 * lifetime, step))
+        assert server.too_early_answers == 0 and clock.slept == []
+        assert store.read().lifetime == lifetime  # the stated expires_in is kept in the store
+    finally:
+        server.close()
+
+
+def test_expired_short_lived_token_is_refreshed_at_once(
+    tmp_path: Path, endpoint: FakeTokenEndpoint
+) -> None:
+    """The bug: a token stated to live 60 s, found expired, waited out a constant 570 s floor."""
+    clock = FakeClock()
+    store = TokenStore(tmp_path / "t.json")
+    store.write(OAuthTokens("at-dead12345", endpoint.valid_refresh, clock.now - 5, clock.now - 65,
+                            lifetime=60))
+    refresher = refresher_for(store, endpoint, refresh_window=30, clock=clock, sleep=clock.sleep)
+    token = refresher.access_token()
+    assert clock.slept == [] and endpoint.refreshes == 1
+    assert token == store.read().access_token != "at-dead12345"
 
 
 def test_too_early_answer_keeps_the_current_token(
@@ -515,7 +557,7 @@ def test_too_early_answer_keeps_the_current_token(
     clock = FakeClock(time.time() + 590)  # our clock runs ahead of the vendor's
     store = TokenStore(tmp_path / "t.json")
     store.write(current)
-    refresher = refresher_for(store, endpoint, min_age_before_refresh=570, clock=clock)
+    refresher = refresher_for(store, endpoint, refresh_window=30, clock=clock)
     assert refresher.access_token() == current.access_token
     assert endpoint.too_early_answers == 1 and endpoint.refreshes == 0
     assert store.read() == current

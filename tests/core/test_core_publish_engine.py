@@ -1,17 +1,20 @@
 """The publish engine with a fake dialect and a fake session: no HTTP.
 
 Grouping (same key → in order, one at a time), the UPSERT look-up cache, envelopes vs plain
-records, rejects vs failures, dry run, and resuming from the results file (what an interrupted
-run published after its last checkpoint is not sent again; what it published before is).
+records, rejects vs failures, dry run, resuming from the results file (what an interrupted
+run published after its last checkpoint is not sent again; what it published before is), and
+UPSERT's comparison with the object it found (only what differs is sent, nothing if nothing does).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
 import typing as t
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ import requests
 
 from connector_core.params import render_path
 from connector_core.publish import (
+    FoundObject,
     Journal,
     MappingError,
     PublishDialect,
@@ -108,7 +112,7 @@ class FakeDialect(PublishDialect):
         return self.existing.get(key) if item.mapping.match else key
 
     def collection_path(self, item):
-        return item.mapping.entity, {}
+        return item.mapping.entity.removesuffix("/{id}"), {}
 
     def item_path(self, item, remote_id):
         return item.mapping.entity + "/{id}", {"id": remote_id}
@@ -405,4 +409,192 @@ def test_pending_notes_are_written_before_posts_and_cleared_by_a_checkpoint(tmp_
     assert seen_notes == [1, 1]  # noted before the POST; a PATCH needs no note
     journal.checkpoint({"s": 1})
     assert lines(pending_path_for(results)) == []
+    journal.close()
+
+
+# -- UPSERT sends only what changed ----------------------------------------------------------------
+class ComparingDialect(FakeDialect):
+    """Reads the object's values in its look-up (like the vendor dialects) and compares."""
+
+    def __init__(self, objects: dict[str, tuple[int, dict]], *, absent_is_null: bool = False,
+                 fields: frozenset | None = None, echo: bool = False) -> None:
+        super().__init__()
+        self.objects = objects  # name -> (id, values)
+        self.absent_is_null = absent_is_null
+        self.fields = fields
+        self.echo = echo
+
+    def lookup(self, item, send):
+        self.lookups.append(item.payload["name"])
+        if item.payload["name"] not in self.objects:
+            return None
+        remote_id, values = self.objects[item.payload["name"]]
+        return FoundObject(remote_id, values, self.fields)
+
+    def update_fields(self, item, template, path):
+        return {k: v for k, v in item.payload.items() if k != "skip_me"}
+
+    def written_object(self, item, request, resp):
+        return resp.json() if self.echo and resp.content else None
+
+
+class EchoSession(FakeSession):
+    """Keeps the objects written and answers a POST or PATCH with the whole object, as
+    ConnectWise does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.objects: dict[int, dict] = {}
+
+    def request(self, method, url, params=None, data=None, headers=None, timeout=None):
+        answer = super().request(method, url, params=params, data=data, headers=headers,
+                                 timeout=timeout)
+        if method in ("POST", "PATCH"):
+            rid = answer.json()["id"]
+            self.objects[rid] = {**self.objects.get(rid, {}), **json.loads(data), "id": rid}
+            answer._content = json.dumps(self.objects[rid]).encode()
+        return answer
+
+
+ACME = {"name": "acme", "city": "Delft", "n": 10, "flag": True, "code": "7",
+        "ref": {"id": 5, "name": "Five", "_info": {"x": "y"}}, "tags": [1, 2], "notes": "kept"}
+
+
+def upsert_run(journal, dialect, records, session=None, **kwargs):
+    session = session or FakeSession()
+    pub = publisher(journal, session, dialect, concurrency=1, **kwargs)
+    pub.publish(items(records, mapping("UPSERT", match=["name"])))
+    return session, pub
+
+
+def test_upsert_of_what_the_object_already_has_sends_nothing(journal):
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    same = {"name": "acme", "city": "Delft", "n": Decimal("10.00"), "flag": True,
+            "ref": {"id": 5}, "tags": [1, 2]}   # a reference by id; "notes" not mentioned
+    session, _ = upsert_run(journal, dialect, [same, {**same, "n": 10.0}])
+    assert session.calls == []
+    assert [{k: r[k] for k in ("key", "method", "url", "status", "remote_id", "skipped")}
+            for r in lines(journal.results_path)] == [
+        {"key": None, "method": None, "url": BASE + "/things/9", "status": None, "remote_id": 9,
+         "skipped": "unchanged"}] * 2
+    assert journal.unchanged_count == 2 and journal.published == 0
+    assert dialect.lookups == ["acme"]  # the second record used the cached look-up
+
+
+def test_upsert_sends_only_the_fields_that_differ(journal):
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    session, _ = upsert_run(journal, dialect, [{"name": "acme", "city": "Leiden", "n": 10,
+                                                "ref": {"id": 6}, "skip_me": 1}])
+    # the fields the update would send unchanged are left out; others (skip_me) stay
+    assert session.writes() == [("PATCH", BASE + "/things/9", {"city": "Leiden", "ref": {"id": 6},
+                                                              "skip_me": 1})]
+    [result] = lines(journal.results_path)
+    assert (result["method"], result["status"], result["remote_id"]) == ("PATCH", 200, 9)
+    assert "skipped" not in result
+
+
+@pytest.mark.parametrize(("field", "value", "sent"), [
+    ("city", None, True),                    # null over a value is a change
+    ("flag", 1, True),                       # 1 is no boolean
+    ("n", "10", True),                       # a string is no number
+    ("n", 10.5, True),
+    ("code", 7, True),
+    ("tags", [1], True),                     # lists compare whole, element by element
+    ("tags", [2, 1], True),
+    ("ref", {"id": 5, "name": "Other"}, True),
+    ("ref", {}, True),                       # an empty object is not the object's reference
+    ("ref", 5, True),
+    ("city", {"name": "Delft"}, True),
+    ("missing", "x", True),                  # the object lacks it: unknown, sent
+    ("missing", None, True),
+    ("ref", {"id": 5.0}, False),             # numbers by value, nested too
+    ("notes", "kept", False),
+])
+def test_what_counts_as_a_difference(journal, field, value, sent):
+    session, _ = upsert_run(journal, ComparingDialect({"acme": (9, ACME)}),
+                            [{"name": "acme", field: value}])
+    assert session.writes() == ([("PATCH", BASE + "/things/9", {field: value})] if sent else [])
+
+
+def test_absent_means_null_only_where_the_vendor_leaves_nulls_out(journal):
+    """ConnectWise omits null fields: a field the look-up asked for and did not get is null.
+    A field the look-up did not ask for is unknown, whatever the vendor."""
+    dialect = ComparingDialect({"acme": (9, ACME)}, absent_is_null=True,
+                               fields=frozenset({"name", "city", "missing", "ref"}))
+    session, _ = upsert_run(journal, dialect, [
+        {"name": "acme", "missing": None, "ref": {"id": 5, "gone": None}},  # equal: nothing sent
+        {"name": "acme", "missing": "x"},
+        {"name": "acme", "notes": "kept"},   # not asked for: unknown, sent
+    ])
+    assert [c[2] for c in session.writes()] == [{"missing": "x"}, {"notes": "kept"}]
+
+
+def test_the_cached_object_follows_the_runs_writes(journal):
+    """The run knows what it wrote: a record that sets a value back is sent, one that repeats the
+    last write is not."""
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    session, _ = upsert_run(journal, dialect, [
+        {"name": "acme", "city": "Leiden"}, {"name": "acme", "city": "Leiden"},
+        {"name": "acme", "city": "Delft"}, {"name": "acme", "city": "Delft", "n": 10}])
+    assert [c[2] for c in session.writes()] == [{"city": "Leiden"}, {"city": "Delft"}]
+    assert [r.get("skipped") for r in lines(journal.results_path)] == [None, "unchanged", None,
+                                                                       "unchanged"]
+    assert dialect.lookups == ["acme"]
+
+
+def test_an_object_created_by_the_run_is_compared_with_what_its_post_answered(journal):
+    dialect = ComparingDialect({}, echo=True)
+    session, _ = upsert_run(journal, dialect, [
+        {"name": "new", "city": "Delft"}, {"name": "new", "city": "Delft"},
+        {"name": "new", "city": "Leiden"}, {"name": "new", "city": "Leiden"}], EchoSession())
+    assert [(c[0], c[2]) for c in session.writes()] == [("POST", {"name": "new", "city": "Delft"}),
+                                                        ("PATCH", {"city": "Leiden"})]
+
+
+def test_an_explicit_write_makes_the_run_forget_the_objects_values(journal):
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    session = FakeSession()
+    pub = publisher(journal, session, dialect, concurrency=1)
+    upsert = mapping("UPSERT", match=["name"])
+    pub.publish(items([{"name": "acme", "city": "Leiden"}], upsert))
+    pub.publish(items([{"id": 9, "city": "Delft"}], mapping("PATCH", "/things/{id}")))
+    pub.publish(items([{"name": "acme", "city": "Leiden"}], upsert))  # stale cache would skip it
+    assert [c[2] for c in session.writes()] == [{"city": "Leiden"}, {"id": 9, "city": "Delft"},
+                                                {"name": "acme", "city": "Leiden"}]
+    assert dialect.lookups == ["acme"]  # the id is still known; the values were not
+
+
+def test_only_upsert_compares(journal):
+    """PUT and PATCH mappings have no look-up: they send the record as it is."""
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    session = FakeSession()
+    publisher(journal, session, dialect, concurrency=1).publish(
+        items([{"id": 9, "name": "acme", "city": "Delft"}], mapping("PATCH", "/things/{id}")))
+    assert session.writes() == [("PATCH", BASE + "/things/9", {"id": 9, "name": "acme", "city": "Delft"})]
+    assert dialect.lookups == []
+
+
+def test_dry_run_reports_what_would_be_sent_or_skipped(journal, caplog):
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    with caplog.at_level(logging.INFO, logger="connector_core.publish"):
+        session, _ = upsert_run(journal, dialect, [{"name": "acme", "city": "Delft"},
+                                                   {"name": "acme", "city": "Leiden"}], dry_run=True)
+    assert session.calls == []
+    results = lines(journal.results_path)
+    assert [(r.get("skipped"), r["method"], r["dry_run"]) for r in results] == [
+        ("unchanged", None, True), (None, "PATCH", True)]
+    assert "would send nothing to http://fake.test/things/9: unchanged" in caplog.text
+    assert 'would send PATCH http://fake.test/things/9 params={} body={"city":"Leiden"}' in caplog.text
+
+
+def test_skipped_lines_are_not_taken_for_published_writes_after_a_crash(tmp_path):
+    """A rerun after a crash looks an unchanged record up again (a read), it does not trust the line."""
+    results = tmp_path / "results.jsonl"
+    journal = Journal(results, tmp_path / "rejects.jsonl")
+    upsert_run(journal, ComparingDialect({"acme": (9, ACME)}), [{"name": "acme", "city": "Delft"}])
+    journal.close()
+    journal = Journal(results, tmp_path / "rejects.jsonl")
+    dialect = ComparingDialect({"acme": (9, ACME)})
+    upsert_run(journal, dialect, [{"name": "acme", "city": "Delft"}])
+    assert dialect.lookups == ["acme"] and journal.unchanged_count == 1
     journal.close()

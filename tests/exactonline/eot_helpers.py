@@ -6,8 +6,10 @@ import sys
 import typing as t
 from pathlib import Path
 
+from connector_sandbox.exactonline import ExactOnlineSandbox
 from eo_helpers import start_sandbox, tap_config, write_store  # noqa: F401 - re-exported
 from target_runner import (  # noqa: F401 - re-exported for the target tests
+    RecordsWriteBodies,
     TargetRun,
     read_jsonl,
     record,
@@ -19,6 +21,22 @@ from target_runner import (  # noqa: F401 - re-exported for the target tests
 TARGET = [sys.executable, "-m", "target_exactonline"]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "MERGE", "DELETE")
 DIVISION = 100001
+
+
+class RecordingSandbox(RecordsWriteBodies, ExactOnlineSandbox):
+    """The Exact Online sandbox keeping the body of every write (``write_bodies``)."""
+
+
+def start_recording_sandbox(**kwargs) -> RecordingSandbox:
+    sandbox = RecordingSandbox(**kwargs)
+    sandbox.start()
+    return sandbox
+
+
+def put_bodies(sandbox: RecordingSandbox) -> list[tuple[str, dict]]:
+    """(key in the URL, body) of every PUT the sandbox received."""
+    return [(w["path"].rsplit("(guid'", 1)[-1].rstrip("')"), w["body"])
+            for w in sandbox.write_bodies if w["method"] == "PUT"]
 
 
 def target_config(sandbox, tmp: Path, mappings: dict | None = None, **overrides) -> dict:

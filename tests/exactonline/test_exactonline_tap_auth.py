@@ -161,3 +161,24 @@ def test_exactonline_tap_authorize_subcommand_writes_store(eo, tmp_path):
     run = run_tap(tap_config(eo, store), ["crm_accounts"])
     assert len(run.records["crm_accounts"]) == 40
     assert eo.stats()["exactonline"]["refreshes"] == 0
+
+
+def test_exactonline_tap_short_lived_token_is_refreshed_without_waiting(tmp_path):
+    """A token endpoint that states a 60 s lifetime: an expired token is refreshed at once (Exact
+    refuses a refresh only before a token's last 30 s), not after a constant 570 s."""
+    sandbox = start_sandbox(seed=3, sizes={"crm/Accounts": 40}, access_token_ttl=60,
+                            min_refresh_age=30)
+    try:
+        tokens = sandbox.issue_tokens()
+        assert tokens["expires_in"] == "60"
+        sandbox.clock.advance(61)
+        store = tmp_path / "tokens.json"
+        write_store(store, tokens, age=61)
+        run = run_tap(tap_config(sandbox, store), ["crm_accounts"])
+        assert len(run.records["crm_accounts"]) == 40
+        assert "until the vendor allows a refresh" not in run.stderr
+        counters = sandbox.stats()["exactonline"]
+        assert counters["refreshes"] == 1 and counters["too_early"] == 0
+        assert json.loads(store.read_text())["expires_in"] == 60
+    finally:
+        sandbox.stop()

@@ -1,5 +1,6 @@
 """`meltano run exactonline-round-trip` end to end: tap-exactonline--accounts (stream map appending
-" (synced)" to each name) -> target-exactonline (UPSERT by ID, i.e. a look-up and a PUT)."""
+" (synced)" to each name) -> target-exactonline (UPSERT by ID, i.e. a look-up and a PUT of the
+name, or nothing when the account already has it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 from eo_helpers import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, start_sandbox, write_store
 
@@ -50,5 +52,25 @@ def test_meltano_exactonline_round_trip_renames_every_account_once(tmp_path):
         assert again.returncode == 0, again.stderr[-5000:]
         assert [e for e in eo.request_log() if e["method"] != "GET"] == []
         assert all(not eo.get("crm/Accounts", k)["Name"].endswith(SUFFIX * 2) for k in names)
+
+        # Without the filter (and a map that marks a name once), from scratch: all 25 accounts
+        # reach the target again, each already named as the record says. Each is looked up and
+        # none is written (each no-op PUT would spend a request of Exact's daily budget).
+        eo.reset_stats()
+        unfiltered = {**env,
+                      "TAP_EXACTONLINE__ACCOUNTS_STREAM_MAPS_CRM_ACCOUNTS___FILTER__": "True",
+                      "TAP_EXACTONLINE__ACCOUNTS_STREAM_MAPS_CRM_ACCOUNTS_NAME":
+                      f"Name if Name.endswith('{SUFFIX}') else Name + '{SUFFIX}'"}
+        full = subprocess.run([*MELTANO, "run", "--full-refresh", "exactonline-round-trip"],
+                              cwd=ROOT, env=unfiltered, capture_output=True, text=True, timeout=300)
+        assert full.returncode == 0, full.stderr[-5000:]
+        assert [e for e in eo.request_log() if e["method"] != "GET"] == []
+        lookups = [e for e in eo.request_log() if "/crm/Accounts" in e["path"]]
+        assert len(lookups) == 25 and all("$select=ID,Name" in unquote(e["query"]) for e in lookups)
+        results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+        skipped = [r for r in results if r.get("skipped")]
+        assert len(skipped) == 25 and {r["skipped"] for r in skipped} == {"unchanged"}
+        assert {r["remote_id"] for r in skipped} == set(names)
+        assert all(eo.get("crm/Accounts", k)["Name"] == names[k]["Name"] + SUFFIX for k in names)
     finally:
         eo.stop()

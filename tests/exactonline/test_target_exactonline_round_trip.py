@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from eo_helpers import run_tap, start_sandbox, tap_config, write_store
-from eot_helpers import DIVISION, record, run_target, writes
+from eo_helpers import run_tap, tap_config, write_store
+from eot_helpers import DIVISION, put_bodies, record, run_target, start_recording_sandbox, writes
 
 
 def test_exactonline_round_trip_tap_to_target_to_tap(tmp_path):
-    eo = start_sandbox(seed=41, sizes={"crm/Accounts": 40})
+    eo = start_recording_sandbox(seed=41, sizes={"crm/Accounts": 40})
     try:
         store = tmp_path / "tokens.json"
         write_store(store, eo.issue_tokens())
@@ -32,6 +32,10 @@ def test_exactonline_round_trip_tap_to_target_to_tap(tmp_path):
         assert published.rejects == []
         assert [r["method"] for r in published.results] == ["PUT"] * 3
         assert [w["method"] for w in writes(eo)] == ["PUT"] * 3
+        # Each PUT carries what the records change, not every field the tap read.
+        assert sorted(put_bodies(eo)) == sorted(
+            [(changed[0]["ID"], {"Name": changed[0]["Name"], "StartDate": "2025-03-30T11:15:00"})]
+            + [(row["ID"], {"Name": row["Name"]}) for row in changed[1:]])
         assert published.states == [first.final_state]
 
         second = run_tap(config, ["crm_accounts"], state=first.final_state)

@@ -1,12 +1,14 @@
 """The publish engine shared by every target: mapping, checks, upsert, results and rejects."""
 
 from connector_core.publish.engine import (
+    FoundObject,
     PublishDialect,
     Publisher,
     PublishError,
     PublishItem,
     Reject,
     Request,
+    parse_datetime,
 )
 from connector_core.publish.journal import Journal, canonical_json, fingerprint
 from connector_core.publish.mapping import METHODS, MappingError, StreamMapping
@@ -14,6 +16,7 @@ from connector_core.publish.target import PUBLISH_SETTINGS, PublishSink, Publish
 
 __all__ = [
     "METHODS",
+    "FoundObject",
     "PUBLISH_SETTINGS",
     "Journal",
     "MappingError",
@@ -28,5 +31,6 @@ __all__ = [
     "StreamMapping",
     "canonical_json",
     "fingerprint",
+    "parse_datetime",
     "publish_settings",
 ]

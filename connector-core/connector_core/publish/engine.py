@@ -8,6 +8,8 @@ entities); the engine does the rest, the same for every vendor:
 2. the dialect checks it before anything is sent (unknown entity, method not allowed, missing
    path value, payload not matching the entity): a failed check is a reject, not a request;
 3. UPSERT looks the object up (by key or ``match`` fields, cached) and becomes PATCH/PUT or POST;
+   an update sends only the fields whose values differ from the object's, and nothing at all
+   when none differ (a ``skipped: unchanged`` result): see :meth:`Publisher._changed_fields`;
 4. requests go out with bounded concurrency under the shared rate limiter and retry policy; a 4xx
    is a reject carrying the vendor's message, a failure that outlasts the retries stops the run;
 5. each outcome is a line in the results or rejects file (:class:`~connector_core.publish.journal.
@@ -16,6 +18,7 @@ entities); the engine does the rest, the same for every vendor:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -23,8 +26,11 @@ import typing as t
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 import requests
+from dateutil.parser import isoparse
 
 from connector_core.params import MissingPathParameterError, template_params
 from connector_core.publish.journal import Journal, canonical_json, fingerprint, json_default
@@ -109,11 +115,32 @@ class Request:
     rate_limiter: t.Any = None
 
 
+@dataclass(frozen=True)
+class FoundObject:
+    """What an UPSERT's look-up found: the object's id and, when the look-up read them, its values.
+
+    ``values`` are the object's fields as the vendor returned them (None: not read, so an update
+    sends every field of the record). ``fields`` names the fields ``values`` covers (the ones the
+    look-up asked for); None: all of the object's. A field outside ``fields`` is unknown, and an
+    unknown value is never taken as equal.
+    """
+
+    remote_id: t.Any
+    values: t.Mapping[str, t.Any] | None = None
+    fields: frozenset[str] | None = None
+
+    def knows(self, name: str) -> bool:
+        return self.values is not None and (self.fields is None or name in self.fields)
+
+
 class PublishDialect:
     """What a vendor target tells the engine. Override the methods marked so."""
 
     #: Methods the vendor has; UPSERT resolves to ``update_method`` or POST.
     update_method = "PATCH"
+    #: True when the vendor leaves null fields out of the objects it returns (ConnectWise): a
+    #: field the look-up asked for and did not get is null. False: it is unknown.
+    absent_is_null = False
 
     def check(self, item: PublishItem) -> None:
         """Raise :class:`Reject` if the item cannot be sent as it is (override)."""
@@ -123,8 +150,37 @@ class PublishDialect:
         raise NotImplementedError
 
     def lookup(self, item: PublishItem, send: t.Callable[[Request], requests.Response]) -> t.Any:
-        """For UPSERT: the remote id of the existing object, or None (override)."""
+        """For UPSERT: the existing object, or None (override).
+
+        Return a :class:`FoundObject` with the object's values for the fields an update would
+        send (read in the same request), so the engine sends only what differs; a bare remote id
+        means the values are unknown and an update sends every field.
+        """
         raise NotImplementedError
+
+    def update_fields(self, item: PublishItem, template: str,
+                      path: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """The fields an update of the found object would send, by the payload's field names,
+        with the values as the request carries them; None: this item is not compared (override).
+
+        The engine compares each with the object's value and builds the update from a payload
+        without the equal ones. Raise :class:`Reject` for what no update may carry.
+        """
+        return None
+
+    def comparable(self, item: PublishItem, path: tuple[str, ...], value: t.Any) -> t.Any:
+        """``value`` of the field at ``path`` (``("company", "id")``) in a form in which equal
+        values are equal: the sent value and the object's go through it before ``==``.
+
+        By default numbers compare by value (``10``, ``10.0`` and ``Decimal("10.00")`` are
+        equal; a boolean is no number). Vendors add their formats (date-times, GUID case, ...).
+        """
+        return _number(value)
+
+    def written_object(self, item: PublishItem, request: Request,
+                       response: requests.Response) -> t.Mapping[str, t.Any] | None:
+        """The whole object as a write's answer shows it (a POST's or PATCH's body), or None."""
+        return None
 
     def lookup_scope(self, item: PublishItem) -> t.Any:
         """What else separates objects with equal ids besides the path (e.g. Exact's division)."""
@@ -179,7 +235,8 @@ class Publisher:
         self.dry_run = dry_run
         self.timeout = timeout
         self.logger = logger or logging.getLogger("connector_core.publish")
-        self._lookups: OrderedDict[str, t.Any] = OrderedDict()
+        self._lookups: OrderedDict[str, t.Any] = OrderedDict()       # look-up key -> remote id
+        self._objects: OrderedDict[str, FoundObject] = OrderedDict()  # object key -> its values
         self._lookup_lock = threading.Lock()
         self._lookup_cache_size = lookup_cache_size
         self.requests_sent = 0
@@ -213,12 +270,24 @@ class Publisher:
                              "%s); not sending it again", item.key, item.stream, earlier.get("method"),
                              earlier.get("remote_id"))
             return
+        found: FoundObject | None = None
+        changed: dict[str, t.Any] | None = None
         try:
             self.dialect.check(item)
-            method, path_template, path = self._resolve(item)
+            method, path_template, path, found = self._resolve(item)
             if method == "POST":
                 _check_required(item)
             request = self.dialect.build(item, method, path_template, path)
+            if found is not None and method == self.dialect.update_method:
+                fields = self.dialect.update_fields(item, path_template, path)
+                if fields is not None:
+                    changed = self._changed_fields(item, found, fields)
+                    if not changed:
+                        self._unchanged(item, request, found)
+                        return
+                    if len(changed) < len(fields):
+                        request = self.dialect.build(_without(item, set(fields) - set(changed)),
+                                                     method, path_template, path)
         except Reject as reject:
             self._reject(item, reject)
             return
@@ -234,17 +303,17 @@ class Publisher:
             return
         if request.method == "POST" and self.journal.take_in_doubt(item.fingerprint):
             try:
-                found = self.dialect.find_created(item, request, self.send)
+                created = self.dialect.find_created(item, request, self.send)
             except Reject as reject:
                 self._reject(item, reject)
                 return
-            if found is not None:
+            if created is not None:
                 self.logger.warning("Record %s of %s: the interrupted run's POST created it (id %s); "
-                                    "not sending it again", item.key, item.stream, found)
+                                    "not sending it again", item.key, item.stream, created)
                 if item.method == "UPSERT":
-                    self._remember(item, found)
+                    self._remember(item, FoundObject(created))
                 self.journal.result(stream=item.stream, key=item.key, method="POST",
-                                    url=redact(request.url), status=None, remote_id=found,
+                                    url=redact(request.url), status=None, remote_id=created,
                                     fingerprint=item.fingerprint, recovered=True)
                 return
         if request.method == "POST":
@@ -252,8 +321,7 @@ class Publisher:
         response = self.send(request)
         if 200 <= response.status_code < 300:
             remote_id = self.dialect.remote_id(item, response)
-            if item.method == "UPSERT" and request.method == "POST" and remote_id is not None:
-                self._remember(item, remote_id)
+            self._written(item, request, response, remote_id, found, changed)
             self.journal.result(stream=item.stream, key=item.key, method=request.method,
                                 url=redact(response.url or request.url), status=response.status_code,
                                 remote_id=remote_id, fingerprint=item.fingerprint)
@@ -263,22 +331,98 @@ class Publisher:
             f"{request.method} {_path_of(request.url)} answered {response.status_code}"
             + (f": {vendor}" if vendor else ""), status=response.status_code, vendor_message=vendor))
 
-    def _resolve(self, item: PublishItem) -> tuple[str, str, dict[str, t.Any]]:
+    def _resolve(self, item: PublishItem) -> tuple[str, str, dict[str, t.Any], FoundObject | None]:
         """Method and address; UPSERT becomes an update of the found object or a POST."""
         if item.method != "UPSERT":
-            return item.method, item.mapping.entity, item.path
+            return item.method, item.mapping.entity, item.path, None
         cache_key = self._lookup_key(item)
         with self._lookup_lock:
             cached = self._lookups.get(cache_key, _MISSING)
-        remote_id = cached if cached is not _MISSING else self.dialect.lookup(item, self.send)
-        if cached is _MISSING and remote_id is not None:
-            self._remember(item, remote_id)
-        if remote_id is None:
+            if cached is not _MISSING:
+                self._lookups.move_to_end(cache_key)
+        if cached is _MISSING:
+            found = self.dialect.lookup(item, self.send)
+            if found is not None and not isinstance(found, FoundObject):
+                found = FoundObject(found)  # a dialect that reads no values
+            if found is not None:
+                self._remember(item, found)
+        else:
+            found = self._object(item, cached)
+        if found is None:
             template, path = self.dialect.collection_path(item)
-            return "POST", template, path
-        template, path = self.dialect.item_path(item, remote_id)
-        return self.dialect.update_method, template, path
+            return "POST", template, path, None
+        template, path = self.dialect.item_path(item, found.remote_id)
+        return self.dialect.update_method, template, path, found
 
+    # -- comparing with the object the look-up found -----------------------------------------------
+    def _changed_fields(self, item: PublishItem, found: FoundObject,
+                        fields: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The fields of an update (``fields``: the dialect's :meth:`~PublishDialect.update_fields`)
+        whose values differ from the object's; all of them when its values are unknown.
+
+        Only the fields the record sends are compared: a field the object has and the record
+        doesn't mention is no difference. Nested objects compare on the keys the record gives
+        (a reference ``{"id": 5}`` equals the object's ``{"id": 5, "name": ...}``); lists compare
+        element by element and must have the same length. A value the object lacks is unknown
+        (not equal), unless the vendor leaves nulls out (``absent_is_null``).
+        """
+        return {name: value for name, value in fields.items()
+                if not (found.knows(name)
+                        and self._same(item, (name,), value, found.values.get(name, _MISSING)))}
+
+    def _same(self, item: PublishItem, path: tuple[str, ...], sent: t.Any, current: t.Any) -> bool:
+        if current is _MISSING:
+            if not self.dialect.absent_is_null:
+                return False
+            current = None
+        if isinstance(sent, dict):
+            if not isinstance(current, dict) or (not sent and current):
+                return False
+            return all(self._same(item, (*path, k), v, current.get(k, _MISSING))
+                       for k, v in sent.items())
+        if isinstance(sent, list):
+            if not isinstance(current, list) or len(current) != len(sent):
+                return False
+            return all(self._same(item, path, s, c) for s, c in zip(sent, current))
+        if isinstance(current, (dict, list)):
+            return False
+        comparable = self.dialect.comparable
+        return _equal(comparable(item, path, sent), comparable(item, path, current))
+
+    def _unchanged(self, item: PublishItem, request: Request, found: FoundObject) -> None:
+        """Nothing to send: the object already has every value the record gives."""
+        if self.dry_run:
+            self.logger.info("dry run: would send nothing to %s: unchanged", redact(request.url))
+        self.journal.unchanged(stream=item.stream, key=item.key, url=redact(request.url),
+                               remote_id=found.remote_id, fingerprint=item.fingerprint,
+                               **({"dry_run": True} if self.dry_run else {}))
+
+    def _written(self, item: PublishItem, request: Request, response: requests.Response,
+                 remote_id: t.Any, found: FoundObject | None, changed: dict[str, t.Any] | None) -> None:
+        """Keep what the run knows about the object a write changed, for the next record of it."""
+        if item.method != "UPSERT":
+            # An explicit write changed an object an UPSERT of this run may have read: forget
+            # its values (they would be stale), keep the look-up.
+            if remote_id is not None:
+                with self._lookup_lock:
+                    self._objects.pop(self._object_key(item, remote_id), None)
+            return
+        object_id = remote_id if request.method == "POST" else (found.remote_id if found else remote_id)
+        if object_id is None:
+            return
+        whole = self.dialect.written_object(item, request, response)
+        names = frozenset(item.payload) if isinstance(item.payload, dict) else frozenset()
+        if whole is not None:
+            known = FoundObject(object_id, {k: whole[k] for k in names if k in whole}, names)
+        elif found is not None and found.values is not None and changed is not None:
+            # The answer has no body (Exact's PUT): the object now has what was sent.
+            known = FoundObject(object_id, {**found.values, **changed},
+                                None if found.fields is None else found.fields | set(changed))
+        else:
+            known = FoundObject(object_id)
+        self._remember(item, known)
+
+    # -- the look-up cache ---------------------------------------------------------------------------
     def _group_key(self, item: PublishItem) -> str:
         """Items that may touch the same object share a group and go in order, one at a time."""
         if item.method == "UPSERT":
@@ -297,11 +441,36 @@ class Publisher:
         return canonical_json([item.mapping.entity, item.path, self.dialect.lookup_scope(item),
                                item.mapping.match, by])
 
-    def _remember(self, item: PublishItem, remote_id: t.Any) -> None:
+    def _object_key(self, item: PublishItem, remote_id: t.Any) -> str:
+        """One object, whichever stream or match found it: its collection, scope and id."""
+        try:
+            template, path = self.dialect.collection_path(item)
+        except Reject:
+            template, path = item.mapping.entity, item.path
+        return canonical_json([template, path, self.dialect.lookup_scope(item), remote_id])
+
+    def _object(self, item: PublishItem, remote_id: t.Any) -> FoundObject:
+        """The found object of a cached look-up, with its values if the run still knows them."""
+        key = self._object_key(item, remote_id)
         with self._lookup_lock:
-            self._lookups[self._lookup_key(item)] = remote_id
-            while len(self._lookups) > self._lookup_cache_size:
-                self._lookups.popitem(last=False)
+            known = self._objects.get(key)
+            if known is not None:
+                self._objects.move_to_end(key)
+        return known if known is not None else FoundObject(remote_id)
+
+    def _remember(self, item: PublishItem, found: FoundObject) -> None:
+        object_key = self._object_key(item, found.remote_id)
+        with self._lookup_lock:
+            self._lookups[self._lookup_key(item)] = found.remote_id
+            self._lookups.move_to_end(self._lookup_key(item))
+            if found.values is not None:
+                self._objects[object_key] = found
+                self._objects.move_to_end(object_key)
+            else:
+                self._objects.pop(object_key, None)
+            for cache in (self._lookups, self._objects):
+                while len(cache) > self._lookup_cache_size:
+                    cache.popitem(last=False)
 
     def _reject(self, item: PublishItem, reject: Reject) -> None:
         self.logger.warning("Rejected a record of %s (key %s): %s", item.stream, item.key,
@@ -354,6 +523,41 @@ class Publisher:
 
 
 _MISSING = object()
+
+
+def _number(value: t.Any) -> t.Any:
+    """A number as a Decimal (a float by its shortest repr: ``0.1`` is ``Decimal("0.1")``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return value
+    try:
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:  # pragma: no cover - inf/nan reprs are valid Decimals
+        return value
+
+
+def parse_datetime(value: t.Any) -> datetime | None:
+    """An ISO 8601 date or date-time string as a datetime (aware if it has an offset or ``Z``);
+    None if ``value`` is not one. For dialects comparing date-times written differently."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return isoparse(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _equal(a: t.Any, b: t.Any) -> bool:
+    """``==``, except that a boolean equals only a boolean (``True == 1`` in Python)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def _without(item: PublishItem, names: set[str]) -> PublishItem:
+    """``item`` with the payload fields ``names`` left out (the update's unchanged fields; the
+    other fields, such as the key or a division, stay: the dialect may address the object with
+    them)."""
+    return dataclasses.replace(item, payload={k: v for k, v in item.payload.items() if k not in names})
 
 
 def _check_required(item: PublishItem) -> None:

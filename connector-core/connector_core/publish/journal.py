@@ -1,8 +1,10 @@
 """The results and rejects files: what happened to every record, and resuming after a crash.
 
 ``results.jsonl`` gets one line per published record (stream, key, method, URL, HTTP status,
-remote id) and a ``checkpoint`` line each time the target emits STATE. ``rejects.jsonl`` gets the
-record and the reason. Lines are flushed as they are written.
+remote id) and a ``checkpoint`` line each time the target emits STATE. An UPSERT whose object
+already has every value of the record sends nothing; its line says ``"skipped": "unchanged"``,
+with the object's URL and remote id, and null for the method and status of the write that did not
+happen. ``rejects.jsonl`` gets the record and the reason. Lines are flushed as they are written.
 
 Resuming: after a crash the tap resends everything since the last STATE the target emitted. The
 records published since the last checkpoint are exactly the ones that may come again, so they are
@@ -78,6 +80,7 @@ class Journal:
         self._rejects = self.rejects_path.open("a", encoding="utf-8")
         self._pending = self.pending_path.open("a", encoding="utf-8")
         self.published = 0
+        self.unchanged_count = 0
         self.rejected = 0
 
     def _read_in_flight(self) -> tuple[dict[str, list[dict]], Counter[str]]:
@@ -139,6 +142,14 @@ class Journal:
     def result(self, **entry: t.Any) -> None:
         self._write(self._results, {"time": _now(), **entry})
         self.published += 1
+
+    def unchanged(self, *, stream: str, key: t.Any, url: str, remote_id: t.Any, fingerprint: str,
+                  **extra: t.Any) -> None:
+        """A record not sent: the object it updates already has each of its values."""
+        self._write(self._results, {"time": _now(), "stream": stream, "key": key, "method": None,
+                                    "url": url, "status": None, "remote_id": remote_id,
+                                    "fingerprint": fingerprint, "skipped": "unchanged", **extra})
+        self.unchanged_count += 1
 
     def reject(self, *, stream: str, key: t.Any, reason: str, record: t.Any, **extra: t.Any) -> None:
         entry = {"time": _now(), "stream": stream, "key": key, "reason": redact(reason), **extra,

@@ -235,8 +235,9 @@ class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
         super().process_endofpipe()
         journal = self.__dict__.get("journal")
         if journal is not None:
-            self.logger.info("Published %d records, rejected %d (results: %s, rejects: %s)",
-                             journal.published, journal.rejected, journal.results_path,
+            self.logger.info("Published %d records, %d unchanged (not sent), rejected %d "
+                             "(results: %s, rejects: %s)", journal.published,
+                             journal.unchanged_count, journal.rejected, journal.results_path,
                              journal.rejects_path)
             journal.close()
 
