@@ -1,7 +1,11 @@
 """Mechanisms shared by every connector of the suite.
 
+* :mod:`connector_core.connection` - ``BaseConnection``, every vendor connection's base
+  (settings, session, retry policy, timeout, limiter, error texts);
 * :mod:`connector_core.retry` - retry policy (Retry-After, 429/5xx, network
-  errors) and the singer-sdk ``RESTStream`` mixin that applies it;
+  errors);
+* :mod:`connector_core.streams` - ``VendorStream``, every tap's stream base (spec and
+  connection wired once), and the singer-sdk mixin that applies the retry policy;
 * :mod:`connector_core.ratelimit` - proactive rate limiter fed by the published
   budget and by the vendor's remaining/reset headers;
 * :mod:`connector_core.redaction` - secret masking for logs, errors and crashes;
@@ -48,7 +52,6 @@ from connector_core.redaction import (
 )
 from connector_core.retry import (
     RETRIABLE_EXCEPTIONS,
-    ResilientRESTStreamMixin,
     RetriableHTTPError,
     RetriesExhaustedError,
     RetryPolicy,
@@ -59,8 +62,12 @@ from connector_core.retry import (
     parse_retry_after,
     unreachable_reason,
 )
+from connector_core.streams import ResilientRESTStreamMixin, VendorStream
+from connector_core.connection import BaseConnection, ConnectionConfigError
 
 __all__ = [
+    "BaseConnection",
+    "ConnectionConfigError",
     "BudgetExhausted",
     "MASK",
     "REDACTOR",
@@ -78,6 +85,7 @@ __all__ = [
     "RedactingFilter",
     "RequestParams",
     "ResilientRESTStreamMixin",
+    "VendorStream",
     "RetriableHTTPError",
     "RetriesExhaustedError",
     "RetryPolicy",

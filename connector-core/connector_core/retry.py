@@ -7,9 +7,8 @@ to any function that performs one HTTP request, using ``backoff``; when the
 attempts run out it raises :class:`RetriesExhaustedError`, whose message says
 what was requested, how often, and what the server last answered.
 
-:class:`ResilientRESTStreamMixin` plugs the policy, a shared
-:class:`~connector_core.ratelimit.RateLimiter` and readable, redacted error
-messages into a singer-sdk ``RESTStream``.
+The singer-sdk side (a stream that retries with it) is
+:class:`connector_core.streams.ResilientRESTStreamMixin`.
 """
 
 from __future__ import annotations
@@ -33,17 +32,10 @@ import requests
 import urllib3.exceptions
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from connector_core.ratelimit import RateLimiter
-from connector_core.redaction import (
-    REDACTOR,
-    install_log_redaction,
-    redact,
-    register_config_secrets,
-)
+from connector_core.redaction import redact
 
 __all__ = [
     "RETRIABLE_EXCEPTIONS",
-    "ResilientRESTStreamMixin",
     "RetriableHTTPError",
     "RetriesExhaustedError",
     "RetryPolicy",
@@ -564,141 +556,16 @@ def _last_error(
 # --------------------------------------------------------------------------
 
 
-class ResilientRESTStreamMixin:
-    """Retry policy, shared rate limiter and clear errors for a ``RESTStream``.
-
-    Put it first in the bases::
-
-        class ItemsStream(ResilientRESTStreamMixin, RESTStream):
-            retry_policy = RetryPolicy(max_tries=6)
-
-            @property
-            def rate_limiter(self):
-                return self._tap.rate_limiter      # one per tap, shared
-
-            def auth_error_hint(self):
-                return "check the `api_key` setting"
-
-    Every attempt (retries included) first waits for the rate limiter, then
-    feeds it the response. 429 and 5xx raise ``RetriableAPIError``, other 4xx
-    ``FatalAPIError``; messages name the status, the request (method and path,
-    never the query string or any header) and the vendor's error text, with
-    every registered secret masked. Config values marked ``secret`` in the
-    tap's settings schema are registered with the redactor, and
-    :func:`~connector_core.redaction.install_log_redaction` is called, when
-    the stream starts requesting.
-    """
-
-    retry_policy: RetryPolicy = RetryPolicy()
-    rate_limiter: RateLimiter | None = None
-
-    # Provided by singer_sdk.RESTStream.
-    logger: logging.Logger
-    extra_retry_statuses: t.Sequence[int]
-    config: t.Mapping[str, t.Any]
-
-    # -- hooks for taps -------------------------------------------------------
-
-    def extract_vendor_error(self, response: requests.Response) -> str | None:
-        """The vendor's error text in ``response``; override for unusual bodies."""
-        return default_vendor_error(response)
-
-    def auth_error_hint(self) -> str | None:
-        """Appended to 401/403 errors: which setting to fix. ``None`` by default."""
-        return None
-
-    # -- singer-sdk overrides -------------------------------------------------
-
-    def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """Rate-limit every attempt and retry according to :attr:`retry_policy`."""
-        self._register_config_secrets()
-        limiter = self.rate_limiter
-
-        @functools.wraps(func)
-        def attempt(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            if limiter is not None:
-                limiter.acquire()
-            try:
-                result = func(*args, **kwargs)
-            except BaseException as exc:
-                response = getattr(exc, "response", None)
-                if limiter is not None and isinstance(response, requests.Response):
-                    _observe_once(limiter, response)
-                raise
-            if limiter is not None and isinstance(result, requests.Response):
-                _observe_once(limiter, result)
-            return result
-
-        return self.retry_policy.decorate(
-            attempt,
-            logger=self.logger,
-            vendor_error=self.extract_vendor_error,
-        )
-
-    def validate_response(self, response: requests.Response) -> None:
-        """429/5xx: ``RetriableAPIError``; other 4xx: ``FatalAPIError``."""
-        status = response.status_code
-        if self.retry_policy.is_retriable_status(status) or status in (
-            getattr(self, "extra_retry_statuses", None) or ()
-        ):
-            raise RetriableAPIError(self.response_error_message(response), response)
-        if 400 <= status < 500:
-            # FatalAPIError carries no response, so the limiter is fed here.
-            limiter = self.rate_limiter
-            if limiter is not None:
-                _observe_once(limiter, response)
-            raise FatalAPIError(self.response_error_message(response))
-
-    def response_error_message(self, response: requests.Response) -> str:
-        """``401 Unauthorized for GET /path: <vendor message>. <hint>``, redacted."""
-        request = _request_of(response)
-        what = describe_request(
-            getattr(request, "method", None),
-            getattr(request, "url", None) or response.url,
-        )
-        message = f"{_status_text(response)} for {what}"
-        try:
-            vendor = self.extract_vendor_error(response)
-        except Exception:  # noqa: BLE001 - a broken hook must not hide the status
-            vendor = None
-        if vendor:
-            message += f": {_truncate(vendor)}"
-        hint = self.error_hint(response)
-        if hint:
-            message = f"{message.rstrip('. ')}. {hint}"
-        return redact(message)
-
-    def error_hint(self, response: requests.Response) -> str | None:
-        """What the user should fix, appended to the error of ``response``.
-
-        By default :meth:`auth_error_hint` for 401 and 403; override for vendors that report
-        configuration mistakes with other statuses.
-        """
-        if response.status_code in (401, 403):
-            return self.auth_error_hint()
-        return None
-
-    # -- internals ------------------------------------------------------------
-
-    def _register_config_secrets(self) -> None:
-        """Register secret settings and make sure log output is redacted (once per stream)."""
-        if getattr(self, "_connector_core_secrets_done", False):
-            return
-        self._connector_core_secrets_done = True
-        tap = getattr(self, "_tap", None)
-        schema = getattr(tap, "config_jsonschema", None)
-        config = getattr(self, "config", None)
-        if isinstance(schema, t.Mapping) and isinstance(config, t.Mapping):
-            register_config_secrets(config, schema, REDACTOR)
-        install_log_redaction(REDACTOR)
-
-
-_OBSERVED_ATTR = "_connector_core_observed"
-
-
-def _observe_once(limiter: RateLimiter, response: requests.Response) -> None:
-    """Feed ``response`` to ``limiter`` unless it was already fed."""
-    if getattr(response, _OBSERVED_ATTR, False):
-        return
-    setattr(response, _OBSERVED_ATTR, True)
-    limiter.observe_response(response)
+def response_error_message(response: requests.Response, vendor: str | None = None,
+                           hint: str | None = None) -> str:
+    """``401 Unauthorized for GET /path: <vendor message>. <hint>``, redacted: the request is named
+    by method and path (never the query string or a header)."""
+    request = _request_of(response)
+    what = describe_request(getattr(request, "method", None),
+                            getattr(request, "url", None) or response.url)
+    message = f"{_status_text(response)} for {what}"
+    if vendor:
+        message += f": {_truncate(vendor)}"
+    if hint:
+        message = f"{message.rstrip('. ')}. {hint}"
+    return redact(message)

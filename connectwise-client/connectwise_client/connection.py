@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 from functools import cached_property
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -19,7 +18,7 @@ import requests
 from singer_sdk import typing as th
 
 from connector_core import REDACTOR, RateLimiter, RetryPolicy, UrlSetting, redact
-from connector_core.settings import config_error
+from connector_core.connection import BaseConnection, ConnectionConfigError
 
 # Settings shared by tap-connectwise and target-connectwise.
 CONNECTION_SETTINGS = th.PropertiesList(
@@ -71,35 +70,12 @@ def error_hint(response: requests.Response) -> str | None:
     return None
 
 
-class ConnectWiseConnection:
+class ConnectWiseConnection(BaseConnection):
     """Everything a plugin needs to talk to one ConnectWise site, built from its config."""
-
-    @classmethod
-    def for_plugin(cls, plugin: Any) -> ConnectWiseConnection:
-        """The connection of a singer-sdk tap or target; a bad setting is a config error."""
-        try:
-            return cls(plugin.config, plugin.logger,
-                       plugin.config.get("user_agent", f"{plugin.name}/{plugin.plugin_version}"))
-        except ConnectWiseConfigError as exc:
-            raise config_error(str(exc)) from None
-
-    def __init__(self, config: Mapping[str, Any], logger: logging.Logger, user_agent: str) -> None:
-        self.config = config
-        self.logger = logger
-        self.user_agent = user_agent
-        self._base_url: str | None = None
-        self._base_url_lock = threading.Lock()
 
     @cached_property
     def auth(self) -> ConnectWiseAuth:
         return ConnectWiseAuth.from_config(self.config)
-
-    @cached_property
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers["User-Agent"] = self.user_agent
-        session.auth = self.auth
-        return session
 
     @cached_property
     def url_setting(self) -> UrlSetting:
@@ -111,30 +87,22 @@ class ConnectWiseConnection:
                           hint="na, eu, au, staging, a host such as api-eu.myconnectwise.net, "
                                "or an origin URL")
 
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)),
-                           url_setting=self.url_setting)
+    def rate_limiter(self, scope: Any = None) -> RateLimiter:
+        """One budget for the whole site: every stream and publishing thread shares it."""
+        return self.once("rate_limiter", lambda: RateLimiter(
+            int(self.config.get("requests_per_minute", 1000)), 60.0, name="connectwise",
+            logger=self.logger))
 
-    @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(int(self.config.get("requests_per_minute", 1000)), 60.0,
-                           name="connectwise", logger=self.logger)
+    def error_hint(self, response: requests.Response) -> str | None:
+        return error_hint(response)
 
     @property
     def base_url(self) -> str:
-        # Publishing threads ask for it at once; since Python 3.12 cached_property no longer locks,
-        # so without this lock each would look the codebase up (`/login/companyinfo`).
-        with self._base_url_lock:
-            if self._base_url is None:
-                self.auth  # noqa: B018 - registers the secrets before any request is logged
-                self._base_url = resolve_base_url(self.config, self.session, self.retry_policy,
-                                                  self.logger)
-            return self._base_url
+        """The API base, its codebase looked up once (``/login/companyinfo``) unless pinned."""
+        self.auth  # noqa: B018 - registers the secrets before any request is logged
+        return self.once("base_url", lambda: resolve_base_url(
+            self.config, self.session, self.retry_policy, self.logger))
 
-    @property
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout", 300))
 
 CLOUD_SITES = {
     "na": "api-na.myconnectwise.net",
@@ -144,7 +112,7 @@ CLOUD_SITES = {
 }
 
 
-class ConnectWiseConfigError(ValueError):
+class ConnectWiseConfigError(ConnectionConfigError):
     """A setting is missing or wrong; the message names the setting."""
 
 

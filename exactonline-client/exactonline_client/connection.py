@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -26,14 +25,13 @@ from connector_core import (
     BearerAuth,
     OAuthRefresher,
     RateLimiter,
-    RetryPolicy,
     TokenStore,
     UrlSetting,
     default_vendor_error,
     redact,
 )
 from connector_core.oauth import DEFAULT_TOKEN_RETRY
-from connector_core.settings import config_error
+from connector_core.connection import BaseConnection, ConnectionConfigError
 from singer_sdk import typing as th
 
 REGIONS = {
@@ -95,7 +93,7 @@ AUTH_HINT = (
 )
 
 
-class ExactConfigError(ValueError):
+class ExactConfigError(ConnectionConfigError):
     """A setting is missing or wrong; the message names the setting."""
 
 
@@ -191,28 +189,17 @@ class DivisionLimiter:
         self.daily.observe_response(response)
 
 
-class ExactOnlineConnection:
+class ExactOnlineConnection(BaseConnection):
     """Everything a plugin needs to talk to Exact Online, built from its config."""
 
-    @classmethod
-    def for_plugin(cls, plugin: Any) -> ExactOnlineConnection:
-        try:
-            return cls(plugin.config, plugin.logger,
-                       plugin.config.get("user_agent", f"{plugin.name}/{plugin.plugin_version}"),
-                       reauthorize_command=REAUTHORIZE_COMMAND.format(plugin=plugin.name))
-        except ExactConfigError as exc:
-            raise config_error(str(exc)) from None
+    default_headers = {"Accept": "application/json"}  # default is Atom XML (§2.4)
 
-    def __init__(self, config: Mapping[str, Any], logger: logging.Logger, user_agent: str, *,
-                 reauthorize_command: str | None = None) -> None:
-        self.config = config
-        self.logger = logger
-        self.user_agent = user_agent
-        self.reauthorize_command = reauthorize_command
+    def __init__(self, config: Mapping[str, Any], logger: logging.Logger | None = None,
+                 user_agent: str = "connector-suite", *, plugin_name: str | None = None) -> None:
+        super().__init__(config, logger, user_agent, plugin_name=plugin_name)
+        self.reauthorize_command = REAUTHORIZE_COMMAND.format(plugin=plugin_name or "tap-exactonline")
         self.server_tz = server_timezone(config.get("server_timezone"))
         self.origin = origin_of(config)
-        self._limiters: dict[str, DivisionLimiter] = {}
-        self._limiters_lock = threading.Lock()
 
     # -- URLs --------------------------------------------------------------------------------------
     @cached_property
@@ -266,33 +253,20 @@ class ExactOnlineConnection:
     def auth(self) -> BearerAuth:
         return BearerAuth(self.refresher)
 
-    @cached_property
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers["User-Agent"] = self.user_agent
-        session.headers["Accept"] = "application/json"  # default is Atom XML (§2.4)
-        session.auth = self.auth
-        return session
+    def rate_limiter(self, scope: int | str | None = None) -> DivisionLimiter:
+        """The budgets of the division ``scope`` (``None``: the division-less endpoints such as
+        current/Me)."""
+        key = str(scope)
+        return self.once(f"limiter {key}", lambda: DivisionLimiter(
+            key, int(self.config.get("requests_per_minute", 60)), self.logger,
+            daily_reserve=int(self.config.get("daily_budget_reserve") or 0),
+            daily_max_wait=float(self.config.get("daily_budget_max_wait", 300))))
 
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)),
-                           url_setting=self.url_setting)
+    def error_hint(self, response: requests.Response) -> str | None:
+        return error_hint(response)
 
-    def rate_limiter(self, division: int | str | None) -> DivisionLimiter:
-        """The budgets of ``division`` (``None``: the division-less endpoints such as current/Me)."""
-        key = str(division)
-        with self._limiters_lock:
-            if key not in self._limiters:
-                self._limiters[key] = DivisionLimiter(
-                    key, int(self.config.get("requests_per_minute", 60)), self.logger,
-                    daily_reserve=int(self.config.get("daily_budget_reserve") or 0),
-                    daily_max_wait=float(self.config.get("daily_budget_max_wait", 300)))
-            return self._limiters[key]
-
-    @property
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout", 300))
+    def vendor_error(self, response: requests.Response) -> str | None:
+        return error_message(response)
 
     # -- plain GETs (divisions, sync timestamps) -----------------------------------------------------
     def get(self, path: str, params: Mapping[str, str] | None = None,

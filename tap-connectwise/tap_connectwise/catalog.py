@@ -11,8 +11,9 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
+
+from connector_core.catalog import packaged_json
 
 # Depth at which nested models stop being expanded and are kept as free-form JSON objects. Three
 # levels cover every reference object (id, name, _info) inside the entities that hold them.
@@ -37,11 +38,9 @@ class StreamSpec:
     cursor_is_model_field: bool = False
 
 
-@lru_cache(maxsize=1)
 def load() -> dict[str, Any]:
     """The raw packaged catalog."""
-    text = resources.files(__package__).joinpath("catalog.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return packaged_json(__package__, "catalog.json")
 
 
 def stream_specs() -> list[StreamSpec]:

@@ -24,11 +24,9 @@ import requests
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
-from singer_sdk.streams import RESTStream
 
-from connectwise_client import error_hint
-from connector_core import ResilientRESTStreamMixin, render_path
-from connector_core.streams import ConnectionStreamMixin, SpecStreamMixin
+from connector_core import render_path
+from connector_core.streams import VendorStream
 
 from tap_connectwise.catalog import StreamSpec
 
@@ -69,8 +67,7 @@ class ConnectWisePaginator(BaseAPIPaginator[dict]):
         return None
 
 
-class ConnectWiseStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMixin,
-                        RESTStream):
+class ConnectWiseStream(VendorStream):
     """A ConnectWise endpoint read page by page; configured by a :class:`StreamSpec`."""
 
     spec: StreamSpec
@@ -103,9 +100,6 @@ class ConnectWiseStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStr
         if not isinstance(signpost, datetime):
             return signpost
         return signpost.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def error_hint(self, response: requests.Response) -> str | None:
-        return error_hint(response)
 
     # -- request ---------------------------------------------------------------------------------
     def get_url(self, context: Context | None) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
+
+from connector_core.catalog import packaged_json
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,8 @@ class StreamSpec:
     selected_by_default: bool = False
 
 
-@lru_cache(maxsize=1)
 def load() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("catalog.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return packaged_json(__package__, "catalog.json")
 
 
 DELETED_AT = "_sdc_deleted_at"

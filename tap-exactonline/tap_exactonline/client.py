@@ -27,19 +27,16 @@ from urllib.parse import quote, urlsplit
 import msgspec
 import requests
 from dateutil.parser import isoparse
-from connector_core import BudgetExhausted, ResilientRESTStreamMixin, render_path
-from connector_core.streams import ConnectionStreamMixin, SpecStreamMixin
+from connector_core import BudgetExhausted, render_path
+from connector_core.streams import VendorStream
 from exactonline_client import (
     SyncTimestampUnavailable,
-    error_hint,
     parse_exact_date,
     sync_timestamp_endpoint,
 )
-from exactonline_client.connection import error_message
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
-from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_exactonline.catalog import DELETED_AT, StreamSpec, deleted_entity_types
@@ -74,7 +71,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMixin, RESTStream):
+class ExactStream(VendorStream):
     """One Exact Online endpoint, read per division."""
 
     spec: StreamSpec
@@ -97,27 +94,15 @@ class ExactStream(SpecStreamMixin, ConnectionStreamMixin, ResilientRESTStreamMix
         bookmark."""
         return self.spec.kind == "sync" and self.replication_key == "Timestamp"
 
-    # The connection's session, auth, retries and timeout (ConnectionStreamMixin); the API base
-    # and the limiter of the partition's division are Exact's own.
+    # The connection's session, auth, retries, timeout and error texts (VendorStream); the API
+    # base and the limiter of the partition's division are Exact's own.
     @property
     def url_base(self) -> str:
         return self.connection.api_url
 
     @property
-    def rate_limiter(self) -> t.Any:
-        return self.connection.rate_limiter(self._division)
-
-    @property
-    def http_headers(self) -> dict:
-        headers = super().http_headers
-        headers["Accept"] = "application/json"
-        return headers
-
-    def error_hint(self, response: requests.Response) -> str | None:
-        return error_hint(response)
-
-    def extract_vendor_error(self, response: requests.Response) -> str | None:
-        return error_message(response)
+    def limiter_scope(self) -> int | None:
+        return self._division
 
     @property
     def partitions(self) -> list[dict] | None:

@@ -21,12 +21,12 @@ import re
 import typing as t
 from datetime import timezone
 from functools import lru_cache
-from importlib import resources
 
 import requests
 from jsonschema import Draft7Validator
 
 from connectwise_client import ConnectWiseConnection
+from connector_core.catalog import packaged_json
 from connector_core.params import render_path, template_params
 from connector_core.publish import (
     FoundObject,
@@ -45,10 +45,8 @@ READ_ONLY = {"id", "_info"}
 PATCH_OPS = {"add", "replace", "remove"}
 
 
-@lru_cache(maxsize=1)
 def entities() -> dict[str, t.Any]:
-    text = resources.files(__package__).joinpath("entities.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return packaged_json(__package__, "entities.json")
 
 
 def _shape(template: str) -> str:
@@ -94,6 +92,7 @@ def _resolve(schema: dict, definitions: dict) -> dict:
 
 class ConnectWiseDialect(PublishDialect):
     update_method = "PATCH"
+    entities_package = __package__
     absent_is_null = True  # ConnectWise leaves null fields out of the objects it returns
 
     def __init__(self, connection: ConnectWiseConnection) -> None:

@@ -29,9 +29,9 @@ from collections import deque
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 
 import requests
+from connector_core.catalog import packaged_json
 from connector_core.publish import (
     FoundObject,
     PublishDialect,
@@ -65,10 +65,14 @@ _TYPE_NAMES = {"s": "a string", "g": "a GUID", "d": "a date-time", "i": "an inte
                "l": "an integer", "n": "a number", "b": "a boolean", "x": "a base64 string"}
 
 
-@lru_cache(maxsize=1)
+def _current_division(connection: ExactOnlineConnection) -> int:
+    division = connection.current_division()
+    connection.logger.info("Writing to the user's current division %s", division)
+    return division
+
+
 def entities() -> dict[str, t.Any]:
-    text = resources.files(__package__).joinpath("entities.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return packaged_json(__package__, "entities.json")
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +112,23 @@ class ErrorAllowance:
 
 class ExactDialect(PublishDialect):
     update_method = "PUT"
+    entities_package = __package__
+
+    @classmethod
+    def for_target(cls, target: t.Any) -> ExactDialect:
+        """The ``division`` setting, else each record's ``Division``, else the user's current
+        division (looked up once, when a record first needs it)."""
+        connection: ExactOnlineConnection = target.connection
+        fixed = target.config.get("division")
+
+        def default_division() -> int:
+            if fixed is not None:
+                return int(fixed)
+            return connection.once("current division", lambda: _current_division(connection))
+
+        return cls(connection, division=default_division, fixed_division=fixed is not None,
+                   error_allowance=int(target.config.get("error_allowance", 8)),
+                   logger=target.logger)
 
     def __init__(self, connection: ExactOnlineConnection, *, division: t.Callable[[], int],
                  fixed_division: bool, error_allowance: int, logger: logging.Logger) -> None:

@@ -55,8 +55,10 @@ class ItemsStream(ResilientRESTStreamMixin, RESTStream):
     def get_url_params(self, context: t.Any, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"pageSize": 1000, "apikey": self.config["password"]}
 
-    def auth_error_hint(self) -> str:
-        return "Check the `username` and `password` settings"
+    def error_hint(self, response: requests.Response) -> str | None:
+        if response.status_code in (401, 403):
+            return "Check the `username` and `password` settings"
+        return None
 
 
 class TapTest(Tap):

@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 import requests
 from dateutil.parser import isoparse
 
+from connector_core.catalog import packaged_json
 from connector_core.params import MissingPathParameterError, template_params
 from connector_core.publish.journal import Journal, canonical_json, fingerprint, json_default
 from connector_core.publish.mapping import StreamMapping
@@ -135,6 +136,29 @@ class FoundObject:
 
 class PublishDialect:
     """What a vendor target tells the engine. Override the methods marked so."""
+
+    #: The package whose generated ``entities.json`` maps the vendor's tap streams to entities
+    #: (``{"streams": {stream: entity}}``); None: no stream has a default mapping.
+    entities_package: t.ClassVar[str | None] = None
+
+    @classmethod
+    def for_target(cls, target: t.Any) -> PublishDialect:
+        """The dialect of a :class:`~connector_core.publish.target.PublishTarget`'s run
+        (override to read more of the target's settings)."""
+        return cls(target.connection)  # type: ignore[call-arg]
+
+    @classmethod
+    def entities(cls) -> dict[str, t.Any]:
+        """The vendor's generated ``entities.json``."""
+        if cls.entities_package is None:
+            return {"streams": {}}
+        return packaged_json(cls.entities_package, "entities.json")
+
+    @classmethod
+    def default_mapping(cls, stream: str) -> t.Mapping[str, t.Any] | None:
+        """A stream named like one of the vendor tap's streams UPSERTs its entity by key."""
+        entity = cls.entities()["streams"].get(stream)
+        return {"entity": entity, "method": "UPSERT"} if entity else None
 
     #: Methods the vendor has; UPSERT resolves to ``update_method`` or POST.
     update_method = "PATCH"

@@ -1,8 +1,9 @@
 """singer-sdk integration of the publish engine: a Target base class and its sink.
 
-A vendor target subclasses :class:`PublishTarget`, names itself, and implements
-``make_dialect()`` and ``default_mapping(stream)``. Records that fail the stream's JSON schema or
-lack a key property are rejected (with the reason) instead of stopping the run; each new STATE
+A vendor target subclasses :class:`PublishTarget`, names itself and sets two class attributes:
+``connection_class`` (its :class:`~connector_core.connection.BaseConnection`) and
+``dialect_class`` (its :class:`~connector_core.publish.engine.PublishDialect`). Records that
+fail the stream's JSON schema or lack a key property are rejected (with the reason) instead of stopping the run; each new STATE
 drains the sinks and is passed on as soon as the records before it are published or rejected, and
 each STATE passed on is also a checkpoint in the results file.
 """
@@ -15,7 +16,6 @@ import typing as t
 from functools import cached_property
 from pathlib import Path
 
-import requests
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.exceptions import InvalidRecord
@@ -23,12 +23,11 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import JSONSchemaValidator
 
 from connector_core.cli import OneLineErrorsMixin
+from connector_core.connection import BaseConnection
 from connector_core.publish.engine import PublishDialect, Publisher, PublishItem
 from connector_core.publish.journal import Journal
 from connector_core.publish.mapping import MappingError, StreamMapping
-from connector_core.ratelimit import RateLimiter
 from connector_core.redaction import install_log_redaction
-from connector_core.retry import RetryPolicy
 from connector_core.settings import ValidatedSettingsMixin, config_error
 
 REJECT_REASON = "__publish_reject_reason__"
@@ -137,38 +136,39 @@ class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
     """
 
     default_sink_class = PublishSink
+    #: The vendor's connection (settings, session, retries, limiter), one per run.
+    connection_class: t.ClassVar[type[BaseConnection]]
+    #: The vendor's dialect; built with :meth:`PublishDialect.for_target`.
+    dialect_class: t.ClassVar[type[PublishDialect]]
 
-    def make_dialect(self) -> PublishDialect:  # pragma: no cover - vendor targets implement it
-        raise NotImplementedError
+    @property
+    def connection(self) -> BaseConnection:
+        """The run's one connection (sinks drain in threads: built once, under the lock)."""
+        with self._publisher_lock:
+            if self._connection is None:
+                self._connection = self.connection_class.for_plugin(self)
+            return self._connection
+
+    def make_dialect(self) -> PublishDialect:
+        return self.dialect_class.for_target(self)
 
     def default_mapping(self, stream: str) -> t.Mapping[str, t.Any] | None:
         """The mapping of a stream the config doesn't map (e.g. named like a tap's stream)."""
-        return None
+        return self.dialect_class.default_mapping(stream)
 
-    @property
-    def session(self) -> requests.Session:
-        """The HTTP session with the vendor's authentication (override)."""
-        raise NotImplementedError
-
-    @property
-    def rate_limiter(self) -> RateLimiter | None:
-        return None
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """The retry policy of the vendor's connection (override; it knows the URL setting)."""
-        return RetryPolicy(max_tries=int(self.config.get("max_retries", 8)))
+    def check_settings(self) -> None:
+        """Every configured mapping makes sense (after the schema checked the types), and so do
+        the connection's settings."""
+        for stream, obj in (self.config.get("mappings") or {}).items():
+            self._parse_mapping(stream, obj)
+        self.connection  # noqa: B018 - builds it: a setting it finds wrong is a config error
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         install_log_redaction()
         self._publisher: Publisher | None = None
+        self._connection: BaseConnection | None = None
         self._publisher_lock = threading.RLock()
         super().__init__(*args, **kwargs)
-
-    def check_settings(self) -> None:
-        """Every configured mapping makes sense (after the schema checked the types)."""
-        for stream, obj in (self.config.get("mappings") or {}).items():
-            self._parse_mapping(stream, obj)
 
     def _parse_mapping(self, stream: str, obj: t.Mapping[str, t.Any]) -> StreamMapping:
         try:
@@ -201,13 +201,14 @@ class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
         """
         with self._publisher_lock:
             if self._publisher is None:
+                connection = self.connection
                 self._publisher = Publisher(
-                    self.make_dialect(), self.journal, session=self.session,
-                    retry_policy=self.retry_policy,
-                    rate_limiter=self.rate_limiter,
+                    self.make_dialect(), self.journal, session=connection.session,
+                    retry_policy=connection.retry_policy,
+                    rate_limiter=connection.rate_limiter(),
                     concurrency=int(self.config.get("concurrency", 4)),
                     dry_run=bool(self.config.get("dry_run", False)), logger=self.logger,
-                    timeout=float(self.config.get("request_timeout", 300)),
+                    timeout=float(connection.timeout),
                 )
             return self._publisher
 
