@@ -23,6 +23,7 @@ import requests
 from dateutil.parser import isoparse
 from connector_core import (
     BearerAuth,
+    BudgetExhausted,
     OAuthRefresher,
     RateLimiter,
     TokenStore,
@@ -189,6 +190,48 @@ class DivisionLimiter:
         self.daily.observe_response(response)
 
 
+class RunLedger:
+    """What a run learned about its divisions' daily budgets: the divisions whose budget is spent
+    (and when it renews) and the streams not read, or not to the end, because of it."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self.spent: dict[int | None, float | None] = {}
+        self.unread: list[tuple[str, int | None, bool]] = []
+
+    def budget_spent(self, division: int | None) -> bool:
+        return division in self.spent
+
+    def spend_budget(self, division: int | None, exc: BudgetExhausted) -> None:
+        if division in self.spent:
+            return
+        self.spent[division] = exc.reset_at_epoch
+        self.logger.error(
+            "Exact Online's daily budget of division %s is spent: %s. The tap stops reading this "
+            "division now and saves its state; run it again after %s to go on from there.",
+            division, exc, _utc(exc.reset_at_epoch))
+
+    def not_read(self, stream: str, division: int | None, *, started: bool) -> None:
+        self.unread.append((stream, division, started))
+
+    def summary(self) -> str | None:
+        """The end-of-run warning when the budget stopped the run early, else None."""
+        if not self.unread:
+            return None
+        unfinished = ", ".join(f"{s} ({d}{', partly read' if started else ''})"
+                               for s, d, started in self.unread)
+        resets = "; ".join(f"{d}: {_utc(r)}" for d, r in self.spent.items())
+        return (f"This run stopped early because the daily budget ran out (division: reset time "
+                f"{resets}). Not read, or not to the end: {unfinished}. Incremental streams "
+                "continue from their saved state on the next run; full-table streams are read again.")
+
+
+def _utc(epoch: float | None) -> str:
+    if epoch is None:
+        return "an unknown time"
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class ExactOnlineConnection(BaseConnection):
     """Everything a plugin needs to talk to Exact Online, built from its config."""
 
@@ -200,6 +243,7 @@ class ExactOnlineConnection(BaseConnection):
         self.reauthorize_command = REAUTHORIZE_COMMAND.format(plugin=plugin_name or "tap-exactonline")
         self.server_tz = server_timezone(config.get("server_timezone"))
         self.origin = origin_of(config)
+        self.ledger = RunLedger(self.logger)
 
     # -- URLs --------------------------------------------------------------------------------------
     @cached_property
@@ -292,7 +336,23 @@ class ExactOnlineConnection(BaseConnection):
             raise _failed(response, path)
         return response.json()
 
-    def sync_timestamp(self, division: int | str, endpoint: str, modified: str) -> int:
+    def sync_timestamp(self, division: int | str | None, endpoint: str, modified: str) -> int:
+        """:meth:`ask_sync_timestamp`, asked once per division, endpoint and date in a run (a
+        catalog and a custom stream may share an endpoint); a refusal is remembered too."""
+        key = f"sync timestamp {division} {endpoint.lower()} {modified}"
+
+        def ask() -> int | SyncTimestampUnavailable:
+            try:
+                return self.ask_sync_timestamp(division, endpoint, modified)
+            except SyncTimestampUnavailable as exc:
+                return exc
+
+        found = self.once(key, ask)
+        if isinstance(found, SyncTimestampUnavailable):
+            raise found
+        return found
+
+    def ask_sync_timestamp(self, division: int | str | None, endpoint: str, modified: str) -> int:
         """The Timestamp ``read/sync/Sync/SyncTimestamp`` answers for ``endpoint`` (its
         ``endPoint`` name, ``TransactionLines``) and ``modified`` (Exact's wall clock,
         ``2024-01-31T10:00:00``): the Timestamp of the first row modified at or after that moment

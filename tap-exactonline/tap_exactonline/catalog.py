@@ -7,9 +7,7 @@ columns and key.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from connector_core.catalog import packaged_json

@@ -113,16 +113,16 @@ class ExactStream(VendorStream):
         # The limiter is taken once per partition by request_decorator: set the division first.
         self._division = int(context["Division"]) if context else None
         self._skip_before = None
-        if self._tap.budget_spent(self._division):
-            self._tap.not_read(self.name, self._division, started=False)
+        if self.connection.ledger.budget_spent(self._division):
+            self.connection.ledger.not_read(self.name, self._division, started=False)
             return
         try:
             yield from super().request_records(context)
         except BudgetExhausted as exc:
             # Stop this division cleanly: what was read is emitted and its bookmark kept (rows come
             # in cursor order), the next run goes on from there.
-            self._tap.spend_budget(self._division, exc)
-            self._tap.not_read(self.name, self._division, started=True)
+            self.connection.ledger.spend_budget(self._division, exc)
+            self.connection.ledger.not_read(self.name, self._division, started=True)
 
     def get_url(self, context: Context | None) -> str:
         division = context["Division"] if context else self._tap.divisions[0]
@@ -191,7 +191,7 @@ class ExactStream(VendorStream):
 
         The bookmark in state always wins. Without one and without ``start_date``: 0, every row.
         With ``start_date`` (once per division and endpoint, see
-        :meth:`TapExactOnline.sync_timestamp`): the Timestamp Exact's ``SyncTimestamp`` answers
+        :meth:`ExactOnlineConnection.sync_timestamp`): the Timestamp Exact's ``SyncTimestamp`` answers
         for the endpoints it serves, less one: Exact's docs call it the first row modified at or
         after the date ("greater than or equal"), and the filter is ``gt``. That Timestamp becomes
         the partition's bookmark at once, so the next run asks no more. The other endpoints (the
@@ -219,7 +219,7 @@ class ExactStream(VendorStream):
         if endpoint is not None:
             modified = self._wall_clock(start_date)
             try:
-                found = self._tap.sync_timestamp(self._division, endpoint, modified)
+                found = self.connection.sync_timestamp(self._division, endpoint, modified)
             except SyncTimestampUnavailable as exc:
                 self.logger.warning("%s: %s; reading it from its first row instead.", where, exc)
             else:

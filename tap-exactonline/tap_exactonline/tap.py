@@ -6,11 +6,9 @@ import argparse
 import json
 import sys
 import typing as t
-from datetime import datetime, timezone
 from functools import cached_property
 
 from connector_core import (
-    BudgetExhausted,
     TokenStore,
     authorize,
     install_log_redaction,
@@ -25,7 +23,6 @@ from connector_core.settings import ValidatedSettingsMixin, config_error
 from exactonline_client import (
     CONNECTION_SETTINGS,
     ExactOnlineConnection,
-    SyncTimestampUnavailable,
     origin_of,
 )
 from singer_sdk import Stream, Tap
@@ -76,54 +73,15 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         install_log_redaction()
-        self._budget_spent: dict[int | None, float | None] = {}
-        self._not_read: list[tuple[str, int | None, bool]] = []
-        self._sync_timestamps: dict[tuple[int | None, str, str], int | Exception] = {}
         self.marked_streams: set[str] = set()
         super().__init__(*args, **kwargs)
 
-    # -- a spent daily budget stops a division's reads cleanly ---------------------------------
-    def budget_spent(self, division: int | None) -> bool:
-        return division in self._budget_spent
-
-    def spend_budget(self, division: int | None, exc: BudgetExhausted) -> None:
-        if division in self._budget_spent:
-            return
-        self._budget_spent[division] = exc.reset_at_epoch
-        self.logger.error(
-            "Exact Online's daily budget of division %s is spent: %s. The tap stops reading this "
-            "division now and saves its state; run it again after %s to go on from there.",
-            division, exc, _utc(exc.reset_at_epoch))
-
-    def not_read(self, stream: str, division: int | None, *, started: bool) -> None:
-        self._not_read.append((stream, division, started))
-
     def sync_all(self) -> None:
         super().sync_all()
-        if self._not_read:
-            unfinished = ", ".join(f"{s} ({d}{', partly read' if started else ''})"
-                                   for s, d, started in self._not_read)
-            self.logger.warning(
-                "This run stopped early because the daily budget ran out (division: reset time "
-                "%s). Not read, or not to the end: %s. Incremental streams continue from their "
-                "saved state on the next run; full-table streams are read again.",
-                "; ".join(f"{d}: {_utc(r)}" for d, r in self._budget_spent.items()), unfinished)
-
-    def sync_timestamp(self, division: int | None, endpoint: str, modified: str) -> int:
-        """Exact's SyncTimestamp for ``endpoint`` at ``modified`` (wall clock), asked once per
-        division, endpoint and date in a run (a catalog and a custom stream may share an endpoint);
-        a refusal (:class:`SyncTimestampUnavailable`) is remembered too."""
-        key = (division, endpoint.lower(), modified)
-        if key not in self._sync_timestamps:
-            try:
-                self._sync_timestamps[key] = self.connection.sync_timestamp(
-                    division, endpoint, modified)
-            except SyncTimestampUnavailable as exc:
-                self._sync_timestamps[key] = exc
-        found = self._sync_timestamps[key]
-        if isinstance(found, Exception):
-            raise found
-        return found
+        # A spent daily budget stops a division's reads cleanly (the connection's run ledger).
+        summary = self.connection.ledger.summary()
+        if summary:
+            self.logger.warning(summary)
 
     @property
     def server_tz(self) -> t.Any:
@@ -189,12 +147,6 @@ def _check_cursor(where: str, cursor: str, schema: dict) -> None:
     if cursor != "Timestamp" and column.get("format") != "date-time":
         raise config_error(f"{where}.replication_key {cursor!r} is neither Timestamp (sync "
                            f"endpoints) nor a date-time column such as Modified")
-
-
-def _utc(epoch: float | None) -> str:
-    if epoch is None:
-        return "an unknown time"
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def authorize_main(argv: list[str]) -> int:
