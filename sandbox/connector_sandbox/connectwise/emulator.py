@@ -179,7 +179,7 @@ class ConnectWiseSandbox(SandboxServer):
         return self.store.delete_record(coll, int(rid))
 
     def materialized_records(self) -> int:
-        return self.store.materialized_records()
+        return self.store.materialized_rows()
 
     def control_extra(self, name: str, request: Request) -> Response | None:
         if not name.startswith("connectwise/"):
@@ -476,7 +476,7 @@ class ConnectWiseSandbox(SandboxServer):
                 # "Endpoint doesn't support 'forward-only' pagination" when no Link comes back, so
                 # there a forward-only request is served as a navigable page WITHOUT any Link header.
                 page = self._int_param(args, "page", 1, 2**31 - 1, 1)
-                if getattr(seq, "base_filter", None) is not None:
+                if not seq.exact:
                     seq = store.materialize(coll, scope, cond, seq)
                 total = seq.count()
                 ids = seq.slice((page - 1) * page_size, page_size)
@@ -528,7 +528,7 @@ class ConnectWiseSandbox(SandboxServer):
         cond = self._compile(args, coll, None)
         with self.store.lock:
             seq = self.store.listing(coll, scope, cond)
-            if seq.base_filter is not None:
+            if not seq.exact:
                 seq = self.store.materialize(coll, scope, cond, seq)
             return json_response({"count": seq.count()})
 

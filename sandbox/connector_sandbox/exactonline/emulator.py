@@ -714,14 +714,14 @@ class ExactOnlineSandbox(SandboxServer):
             candidates = []
             if i <= store.size(div, ds):
                 candidates.append(store.base_ts(ds, i) - 1)
-            ov = store.overlay(div, ds)
+            ov = store.overlay_of(div, ds)
             if ov is not None:
-                for idx, ts in ov.ts_of.items():
+                for idx, ts in ov.version_of.items():
                     v = store.view(div, ds, idx).get("Modified")
                     if v is not None and v >= modified:
                         candidates.append(ts - 1)
             ts = min(candidates) if candidates else max([store.base_ts(ds, store.size(div, ds))] +
-                                                         list((ov.ts_of.values() if ov else [])))
+                                                         list((ov.version_of.values() if ov else [])))
         row = {"__metadata": {"uri": f"{self._base_url(request, ep, div)}/{ep.path}", "type": ep.type_name},
                "Modified": date_json(modified), "API": sync_ep.path.split("/")[-1], "TimeStampAsBigInt": ts}
         if fmt == "json":
@@ -972,7 +972,7 @@ class ExactOnlineSandbox(SandboxServer):
                 if f in ds.types:
                     rec[f] = round(amount * pct, 2)
         if ds.id == "crm/accounts" and not rec.get("Code"):
-            rec["Code"] = f"{store.size(div, ds) + len(store.state(div).overlay(ds.id).created) + 1:>18}"
+            rec["Code"] = f"{store.size(div, ds) + store.created_count(div, ds) + 1:>18}"
 
     def _create(self, div: int, ep: Endpoint, body: Any) -> int:
         ds = ep.dataset
@@ -999,14 +999,14 @@ class ExactOnlineSandbox(SandboxServer):
             if ds.id == "salesinvoice/salesinvoices":
                 values.setdefault("InvoiceNumber", None)
                 values["InvoiceNumber"] = values["InvoiceNumber"] or 24_000_000 + self.store.size(div, ds) + \
-                    len(self.store.state(div).overlay(ds.id).created) + 1
+                    self.store.created_count(div, ds) + 1
                 values["Status"] = values.get("Status") or 20
                 values["Type"] = values.get("Type") or 8020
                 values.setdefault("Currency", "EUR")
                 values["Currency"] = values["Currency"] or "EUR"
             if ds.id == "salesorder/salesorders":
                 values["OrderNumber"] = values.get("OrderNumber") or 5_000 + self.store.size(div, ds) + \
-                    len(self.store.state(div).overlay(ds.id).created) + 1
+                    self.store.created_count(div, ds) + 1
                 values["Status"] = values.get("Status") or 12
                 values["Currency"] = values.get("Currency") or "EUR"
             if ds.parent is not None and "LineNumber" in ds.types:
