@@ -1,5 +1,6 @@
 """Vendor emulators (real HTTP servers on loopback) for testing the connector suite offline."""
 
-from .server import Clock, Faults, RateLimiter, SandboxServer
+from .quota import Quota, Window
+from .server import Clock, Faults, SandboxServer
 
-__all__ = ["Clock", "Faults", "RateLimiter", "SandboxServer"]
+__all__ = ["Clock", "Faults", "Quota", "SandboxServer", "Window"]

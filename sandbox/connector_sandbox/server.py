@@ -7,7 +7,7 @@ The base provides what all of them share:
   background thread (``start()`` / ``stop()`` / ``url``; port 0 picks a free port);
 * a bounded request log and counters (``stats()`` / ``reset_stats()``);
 * fault injection (``faults.add`` / ``faults.latency`` / ``faults.drop``);
-* a request budget (``rate_limit(...)``) answered with 429 + ``Retry-After``;
+* a request budget (``rate_limit(...)``, a :class:`~.quota.Quota`) answered with 429 + ``Retry-After``;
 * an injectable clock (``clock.now()`` / ``advance`` / ``set``) for every timestamp;
 * a control plane under ``/__sandbox/`` so another process can drive the emulator.
 
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import email.utils
-import math
 import socket
 import struct
 import sys
@@ -30,6 +28,8 @@ from typing import Any, Callable
 import msgspec
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from .quota import MonotonicClock, Quota, Window
 
 UTC = dt.timezone.utc
 CONTROL_PREFIX = "/__sandbox"
@@ -197,50 +197,6 @@ class Faults:
         return None
 
 
-class RateLimiter:
-    """Sliding-window request budget: at most ``requests`` per ``per_seconds`` (real time)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: int | None = None
-        self.per_seconds = 60.0
-        self.retry_after_format = "seconds"
-        self._hits: collections.deque[float] = collections.deque()
-
-    def configure(self, requests: int | None, per_seconds: float = 60.0,
-                  retry_after_format: str = "seconds") -> None:
-        if retry_after_format not in ("seconds", "http-date"):
-            raise ValueError("retry_after_format must be 'seconds' or 'http-date'")
-        with self._lock:
-            self.requests = None if requests is None else int(requests)
-            self.per_seconds = float(per_seconds)
-            self.retry_after_format = retry_after_format
-            self._hits.clear()
-
-    @property
-    def enabled(self) -> bool:
-        return self.requests is not None
-
-    def check(self) -> float | None:
-        """Record one request; return None when allowed, else seconds until a slot frees."""
-        if self.requests is None:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            window_start = now - self.per_seconds
-            hits = self._hits
-            while hits and hits[0] <= window_start:
-                hits.popleft()
-            if len(hits) >= self.requests:
-                return max(0.0, hits[0] + self.per_seconds - now) if hits else self.per_seconds
-            hits.append(now)
-            return None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "per_seconds": self.per_seconds,
-                "retry_after_format": self.retry_after_format}
-
-
 class _DropConnection(ConnectionAbortedError):
     """Raised after shutting the socket down; werkzeug treats it as a dropped connection."""
 
@@ -268,7 +224,8 @@ class SandboxServer:
         self.verbose = verbose
         self.clock = clock or Clock()
         self.faults = Faults()
-        self.rate_limiter = RateLimiter()
+        # A request budget every emulator offers (off by default): sliding, on real elapsed time.
+        self.request_budget = Quota(MonotonicClock(), [Window("requests", None, 60.0, aligned=False)])
         self._server = None
         self._thread: threading.Thread | None = None
         self._stats_lock = threading.Lock()
@@ -382,7 +339,8 @@ class SandboxServer:
     def rate_limit(self, requests: int | None, per_seconds: float = 60.0,
                    retry_after_format: str = "seconds") -> None:
         """Enable a budget of ``requests`` per ``per_seconds``; ``requests=None`` disables it."""
-        self.rate_limiter.configure(requests, per_seconds, retry_after_format)
+        self.request_budget.configure("requests", requests, per_seconds, retry_after=retry_after_format)
+        self.request_budget.clear_usage()
 
     def _reset_counters(self) -> None:
         self._total = 0
@@ -470,16 +428,11 @@ class SandboxServer:
                         pass
                 raise _DropConnection("sandbox: injected dropped connection")
             return self.fault_response(rule.status, rule.body, rule.headers)
-        wait = self.rate_limiter.check()
-        if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            if self.rate_limiter.retry_after_format == "http-date":
-                header = email.utils.format_datetime(
-                    dt.datetime.fromtimestamp(self.clock.timestamp() + seconds, tz=UTC), usegmt=True)
-            else:
-                header = str(seconds)
+        decision = self.request_budget.check()
+        if not decision.allowed:
             environ["sandbox.rate_limited"] = True
-            return self.rate_limited_response(seconds, header)
+            return self.rate_limited_response(decision.retry_after_seconds, self.request_budget.retry_after_header(
+                decision, self.clock.timestamp()) or "")
         return self.handle_api(request)
 
     def _record(self, request: Request, environ: dict[str, Any], status: int, duration_ms: float) -> None:
@@ -567,7 +520,9 @@ class SandboxServer:
             if name == "rate-limit" and request.method == "POST":
                 self.rate_limit(body.get("requests"), float(body.get("per_seconds", 60)),
                                 body.get("retry_after_format", "seconds"))
-                return json_response({"ok": True, **self.rate_limiter.as_dict()})
+                w = self.request_budget.window("requests")
+                return json_response({"ok": True, "requests": w.limit, "per_seconds": w.seconds,
+                                      "retry_after_format": self.request_budget.retry_after})
             if name == "clock":
                 if request.method == "POST":
                     if "set" in body:

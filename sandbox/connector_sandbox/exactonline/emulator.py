@@ -22,10 +22,10 @@ from xml.sax.saxutils import escape as xml_escape
 import msgspec
 from werkzeug.wrappers import Request, Response
 
+from ..quota import ErrorAllowance, Quota, Window
 from ..server import Clock, SandboxServer, json_response
 from .catalog import Catalog, Dataset, Endpoint, load_catalog
 from .data import DELETED_ID, DIVISION_TABLES, REF_TARGETS, DataStore, GuidCodec, stable_hash
-from .limits import ErrorBlock, RateLimits
 from .oauth import OAuthServer
 from .odata import (GUID_RE, TYPE_NAMES, CompiledFilter, ODataError, WallClock, compile_filter, date_json,
                     format_literal, iso_from_ms, parse_datetime_text, parse_literal_list, parse_orderby,
@@ -37,6 +37,7 @@ DEFAULT_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_DIVISIONS = (100001, 100002, 100003)
 DEFAULT_INACCESSIBLE = (100009,)
 USER_NAME = "Sanne de Vries"
+DAY = 86400
 
 BULK_SELECT_MESSAGE = "Please add a $select or a $top=1 statement to the query string."  # §2.4
 SYSTEM_OPTIONS = {"$filter", "$select", "$top", "$skip", "$orderby", "$skiptoken", "$inlinecount", "$expand"}
@@ -124,7 +125,6 @@ class ExactOnlineSandbox(SandboxServer):
         self.inaccessible_divisions = [int(d) for d in inaccessible_divisions if int(d) not in self.divisions]
         self.blocked_divisions = {int(d) for d in blocked_divisions}
         self.empty_429_body = bool(empty_429_body)
-        self.headers_on_429 = headers_on_429
         self.mandatory_filters = bool(mandatory_filters)
         self.sync_requires_select = bool(sync_requires_select)
         self.wall = WallClock(wall_clock)
@@ -139,8 +139,21 @@ class ExactOnlineSandbox(SandboxServer):
         self.oauth = OAuthServer(self.clock, seed=seed, client_id=client_id, client_secret=client_secret,
                                  redirect_uri=redirect_uri, user_id=self.user_id, access_ttl=access_token_ttl,
                                  min_refresh_age=min_refresh_age, revoke_chain_on_reuse=revoke_chain_on_reuse)
-        self.limits = RateLimits(self.clock, minutely_limit, daily_limit)
-        self.error_block = ErrorBlock(self.clock, error_limit)
+        # §2.6: per app per division, a daily and a minutely budget, windows aligned to the clock (picqer
+        # #646 logs show a minutely reset at hh:mm:00 and a daily reset at midnight UTC); every answer
+        # carries both; reset headers are epoch MILLISECONDS; a 429 carries only the headers of the
+        # limit that was hit (or none, picqer #255) and no Retry-After.
+        self.limits = Quota(self.clock, [
+            Window("daily", daily_limit, DAY, limit_header="X-RateLimit-Limit",
+                   remaining_header="X-RateLimit-Remaining", reset_header="X-RateLimit-Reset", reset_scale=1000),
+            Window("minutely", minutely_limit, 60, limit_header="X-RateLimit-Minutely-Limit",
+                   remaining_header="X-RateLimit-Minutely-Remaining", reset_header="X-RateLimit-Minutely-Reset",
+                   reset_scale=1000),
+        ], retry_after=None, headers_on_refusal=headers_on_429)
+        # §2.6: at most 10 error answers (400/401/403/404) per app, user, division and endpoint per hour;
+        # then the endpoint is blocked for an hour, doubling on each repeated block ("gradually
+        # increase"). Conservative reading: the 10th error is still answered, the next request is blocked.
+        self.error_block = ErrorAllowance(self.clock, error_limit)
         self._deleted = self.catalog.datasets.get(DELETED_ID)
 
     # ------------------------------------------------------------------ base-class hooks
@@ -200,13 +213,19 @@ class ExactOnlineSandbox(SandboxServer):
     def set_limits(self, minutely: int | None = ..., daily: int | None = ...,  # type: ignore[assignment]
                    empty_429_body: bool | None = None, headers_on_429: str | None = None) -> None:
         """Change the budgets (``None`` disables one) and the shape of 429 answers."""
-        self.limits.configure(minutely, daily)
+        if headers_on_429 not in (None, "hit", "none"):
+            raise ValueError("headers_on_429 must be 'hit' or 'none'")
+        self.limits.configure("minutely", minutely)
+        self.limits.configure("daily", daily)
         if empty_429_body is not None:
             self.empty_429_body = bool(empty_429_body)
         if headers_on_429 is not None:
-            if headers_on_429 not in ("hit", "none"):
-                raise ValueError("headers_on_429 must be 'hit' or 'none'")
-            self.headers_on_429 = headers_on_429
+            self.limits.configure(headers_on_refusal=headers_on_429)
+
+    @property
+    def headers_on_429(self) -> str:
+        """``"hit"``: a 429 carries the headers of the limit that was hit; ``"none"``: no budget header."""
+        return self.limits.headers_on_refusal
 
     def reset_limits(self) -> None:
         """Forget used budgets and error counts/blocks."""
@@ -315,7 +334,7 @@ class ExactOnlineSandbox(SandboxServer):
             self.set_limits(**kw, empty_429_body=body.get("empty_429_body"), headers_on_429=body.get("headers_on_429"))
             if body.get("reset"):
                 self.reset_limits()
-            return json_response({"ok": True, "minutely": self.limits.minutely, "daily": self.limits.daily,
+            return json_response({"ok": True, "minutely": self.limits.limit("minutely"), "daily": self.limits.limit("daily"),
                                   "empty_429_body": self.empty_429_body, "headers_on_429": self.headers_on_429})
         return None
 
@@ -440,18 +459,16 @@ class ExactOnlineSandbox(SandboxServer):
             return self._error(429, "API rate limit exceeded: too many errors on this endpoint; blocked until "
                                + dt.datetime.fromtimestamp(until, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                ctx["fmt"])
-        hit, headers = self.limits.hit((self.client_id, div))
-        if hit is not None:
+        decision = self.limits.check((self.client_id, div))
+        if not decision.allowed:
             ctx["err_key"] = None
             request.environ["sandbox.rate_limited"] = True
-            # §2.6: only the headers of the limit that was hit (picqer #646), optionally none (#255);
             # the body may be empty (picqer #528). No Retry-After: clients must use the reset header.
-            h = headers if self.headers_on_429 == "hit" else {}
             if self.empty_429_body:
-                return Response(b"", status=429, headers=h)
-            return self._error(429, f"API rate limit exceeded: the {hit} limit of this app for this division "
-                                    "has been reached.", ctx["fmt"], h)
-        ctx["rl_headers"] = headers
+                return Response(b"", status=429, headers=decision.headers)
+            return self._error(429, f"API rate limit exceeded: the {decision.refused_by.name} limit of this app "
+                                    "for this division has been reached.", ctx["fmt"], decision.headers)
+        ctx["rl_headers"] = decision.headers
         ctx["fmt"] = fmt = self._negotiate(request)
         # ---- resource
         ep, key_text, nav, count = self._resolve(resource, beta)
