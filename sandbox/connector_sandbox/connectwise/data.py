@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import msgspec
 
-from ..seeding import row_rand, stable_hash  # noqa: F401 - stable_hash: re-exported for the emulator
+from ..seeding import row_rand
 from ..store import BoundedCache, IdList, LazyStore, Listing, first_index, spread_step
 from .catalog import Catalog, Collection, norm_template
 from .conditions import CompiledConditions, FieldPath
@@ -252,11 +252,9 @@ class DataStore(RecordGenerator, LazyStore):
                 return False
             return pred is None or pred(rec)
 
-        base_filter = None
-        if not exact:
-            def base_filter(rid: int, _c=coll, _p=pred) -> bool:
-                return _p(self.base_record(_c, rid))
-        seq = self.table_listing(coll.norm, lo, hi, accept, base_filter)
+        def base_filter(rid: int) -> bool:
+            return pred(self.base_record(coll, rid))
+        seq = self.table_listing(coll.norm, lo, hi, accept, None if exact else base_filter)
         if order:
             return self._ordered(coll, scope, cond, order, seq)
         return seq

@@ -18,11 +18,15 @@ from typing import Any
 import msgspec
 from werkzeug.wrappers import Request, Response
 
-from ..server import Clock, SandboxServer, json_response
+from ..clock import Clock
+from ..responses import json_response
+from ..server import SandboxServer
 from .catalog import Catalog, Collection, Model, Operation, load_catalog, norm_template
 from .conditions import (BoolOp, CompiledConditions, ConditionError, compile_conditions, parse_fields,
                          parse_order_by, project)
-from .data import DataStore, copy_record, stable_hash
+from ..seeding import stable_hash
+from .data import DataStore, copy_record
+from .rows import ConnectWiseRows
 
 DEFAULT_COMPANY_ID = "sandbox"
 DEFAULT_PUBLIC_KEY = "sandbox-public"
@@ -64,6 +68,7 @@ class ConnectWiseSandbox(SandboxServer):
     """
 
     vendor = "connectwise"
+    logged_headers = ("Authorization", "clientId", "Accept", "Content-Type", "pagination-type", "User-Agent")
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int = 42,
                  sizes: dict[str, int] | None = None, default_size: int = 3, default_child_size: int = 2,
@@ -85,6 +90,7 @@ class ConnectWiseSandbox(SandboxServer):
                                default_child_size=default_child_size, clock=self.clock,
                                cache_records=cache_records)
         self._codebases = {self.codebase.strip("/").lower(), "v4_6_release"}
+        self.rows = ConnectWiseRows(self)
 
     # ------------------------------------------------------------------ base-class hooks
     def on_start(self) -> None:
@@ -116,89 +122,8 @@ class ConnectWiseSandbox(SandboxServer):
             body = {"code": "ConnectWiseApi", "message": f"Injected fault: HTTP {status}", "errors": None}
         return super().fault_response(status, body, headers)
 
-    def reset_data(self) -> None:
-        self.store.reset()
-
-    # ------------------------------------------------------------------ public helpers
-    def set_size(self, path: str, n: int) -> None:
-        """Resize a collection at runtime (records stay lazily generated)."""
-        self.store.set_size(path, n)
-
-    def _coll_scope(self, path: str) -> tuple[Collection, int | None]:
-        if "{" in path:
-            return self.store.coll(path), None
-        m = self.catalog.match(path)
-        if m is not None:
-            ops, values = m
-            op = ops.get("GET")
-            if op is not None and op.is_list:
-                coll = self.catalog.collections[op.norm]
-                scope = int(values[-1]) if values and values[-1].isdigit() else None
-                return coll, scope
-        return self.store.coll(path), None
-
-    def count(self, path: str) -> int:
-        coll, scope = self._coll_scope(path)
-        return self.store.total_count(coll, scope)
-
-    def get(self, path: str, rid: int) -> dict[str, Any] | None:
-        coll, _ = self._coll_scope(path)
-        rec = self.store.get(coll, int(rid))
-        return copy_record(rec) if rec is not None else None
-
-    def touch(self, path: str, ids: Any, field: str | None = None) -> list[dict[str, Any]]:
-        """Modify records: bump ``_info.lastUpdated`` to the clock's now and change a field."""
-        coll, _ = self._coll_scope(path)
-        if isinstance(ids, int):
-            ids = [ids]
-        target = field or next((f for f in ("summary", "name", "notes", "text", "description")
-                                if f in coll.model.by_name and coll.model.by_name[f].kind == "string"), None)
-        out = []
-        for rid in ids:
-            def change(rec: dict[str, Any], _t=target) -> None:
-                if _t is None:
-                    return
-                f = coll.model.by_name[_t]
-                cur = str(rec.get(_t) or "")
-                marker = " *"
-                new = (cur + marker) if not cur.endswith(marker) else cur[:-len(marker)] + " +"
-                rec[_t] = new[-f.max_len:] if f.max_len else new
-            rec = self.store.touch_record(coll, int(rid), change)
-            if rec is None:
-                raise KeyError(f"{path}: record {rid} not found")
-            out.append(rec)
-        return out
-
-    def create(self, path: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Create a record as a POST would (validated); returns the stored record."""
-        coll, scope = self._coll_scope(path)
-        return self._create(coll, scope, dict(record), raw=None)
-
-    def delete(self, path: str, rid: int) -> bool:
-        coll, _ = self._coll_scope(path)
-        return self.store.delete_record(coll, int(rid))
-
-    def materialized_records(self) -> int:
-        return self.store.materialized_rows()
-
-    def control_extra(self, name: str, request: Request) -> Response | None:
-        if not name.startswith("connectwise/"):
-            return None
-        action = name.split("/", 1)[1]
-        body = msgspec.json.decode(request.get_data() or b"{}")
-        if action == "size" and request.method == "POST":
-            self.set_size(body["path"], int(body["n"]))
-            return json_response({"ok": True})
-        if action == "touch" and request.method == "POST":
-            recs = self.touch(body["path"], body["ids"], body.get("field"))
-            return json_response({"ok": True, "touched": [r.get("id") for r in recs]})
-        if action == "create" and request.method == "POST":
-            return json_response(self.create(body["path"], body["record"]), 201)
-        if action == "delete" and request.method == "POST":
-            return json_response({"ok": self.delete(body["path"], int(body["id"]))})
-        if action == "count" and request.method == "GET":
-            return json_response({"count": self.count(request.args["path"])})
-        return None
+    def internal_error_response(self, exc: Exception) -> Response:
+        return _cw_error(500, "ConnectWiseApi", f"sandbox internal error: {exc!r}")
 
     # ------------------------------------------------------------------ HTTP entry
     def handle_api(self, request: Request) -> Response:
