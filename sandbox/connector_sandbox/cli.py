@@ -18,6 +18,33 @@ import sys
 from .registry import Emulator, emulators
 
 
+def optional_int(text: str) -> int | None:
+    """An integer, or None for ``none``/``off`` (a limit that can be turned off)."""
+    if text.lower() in ("none", "off"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an integer or 'none'") from None
+
+
+def int_list(text: str) -> list[int]:
+    """Comma-separated integers."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected comma-separated integers") from None
+
+
+def per_seconds(text: str) -> tuple[int, float]:
+    """``N/SECONDS`` (``N`` alone: per 60 seconds)."""
+    req, sep, per = text.partition("/")
+    try:
+        return int(req), float(per) if sep else 60.0
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected REQUESTS/SECONDS, e.g. 1000/60") from None
+
+
 def _size_type(plugin: Emulator):  # noqa: ANN202 - an argparse type
     def parse(text: str) -> tuple[str, int]:
         path, sep, n = text.rpartition("=")

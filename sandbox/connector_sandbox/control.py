@@ -29,8 +29,16 @@ CONTROL_PREFIX = "/__sandbox"
 class Rows:
     """A vendor's tables as the control plane sees them: addressed by API path and tenant.
 
-    ``tenant`` is None unless the vendor has tenants (then None means the default one).
+    ``tenant`` is None unless the vendor has tenants (then None means the default one). Built with the
+    emulator, whose ``store`` and ``catalog`` it reads.
     """
+
+    touch_fields: tuple[str, ...] = ()  # the text fields ``touch`` changes, first present wins
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+        self.store = sandbox.store
+        self.catalog = getattr(sandbox, "catalog", None)
 
     def set_size(self, path: str, n: int, tenant: Any) -> None:
         raise NotImplementedError

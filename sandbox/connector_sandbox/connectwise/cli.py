@@ -9,17 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..cli import per_seconds
 from ..registry import Emulator
 from .emulator import (DEFAULT_CLIENT_ID, DEFAULT_COMPANY_ID, DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY,
                        ConnectWiseSandbox)
-
-
-def _rate(text: str) -> tuple[int, float]:
-    req, sep, per = text.partition("/")
-    try:
-        return int(req), float(per) if sep else 60.0
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected REQUESTS/SECONDS, e.g. 1000/60") from None
 
 
 class ConnectWiseEmulator(Emulator):
@@ -35,7 +28,7 @@ class ConnectWiseEmulator(Emulator):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         env = os.environ.get
         parser.add_argument("--default-child-size", type=int, default=2, help="children per parent of nested lists")
-        parser.add_argument("--rate-limit", type=_rate, default=None, metavar="N/SECONDS",
+        parser.add_argument("--rate-limit", type=per_seconds, default=None, metavar="N/SECONDS",
                             help="at most N requests per SECONDS (sliding), then 429")
         parser.add_argument("--retry-after-format", choices=("seconds", "http-date"), default="seconds")
         parser.add_argument("--company-id", default=env("CW_SANDBOX_COMPANY_ID", DEFAULT_COMPANY_ID))

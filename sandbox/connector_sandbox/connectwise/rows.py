@@ -12,15 +12,11 @@ from ..control import Rows
 from .catalog import Collection
 from .data import copy_record
 
-TOUCH_FIELDS = ("summary", "name", "notes", "text", "description")
 TOUCH_MARK = " *"
 
 
 class ConnectWiseRows(Rows):
-    def __init__(self, sandbox: Any) -> None:
-        self.sandbox = sandbox
-        self.store = sandbox.store
-        self.catalog = sandbox.catalog
+    touch_fields = ("summary", "name", "notes", "text", "description")
 
     def collection(self, path: str) -> tuple[Collection, int | None]:
         """The collection of a list path and, for a concrete nested path, its parent id."""
@@ -52,7 +48,7 @@ class ConnectWiseRows(Rows):
         """Bump ``_info.lastUpdated`` to the clock's now and change a text field (marked `` *``, then `` +``)."""
         coll, _ = self.collection(path)
         model = coll.model
-        target = field or next((f for f in TOUCH_FIELDS
+        target = field or next((f for f in self.touch_fields
                                 if f in model.by_name and model.by_name[f].kind == "string"), None)
 
         def change(rec: dict[str, Any]) -> None:

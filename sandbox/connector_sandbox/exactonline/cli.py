@@ -10,24 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..cli import int_list, optional_int
 from ..registry import Emulator
 from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DIVISIONS, ExactOnlineSandbox
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected comma-separated division numbers") from None
-
-
-def _limit(text: str) -> int | None:
-    if text.lower() in ("none", "off"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected an integer or 'none'") from None
 
 
 class ExactOnlineEmulator(Emulator):
@@ -41,14 +26,14 @@ class ExactOnlineEmulator(Emulator):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         env = os.environ.get
         parser.add_argument("--default-lines", type=int, default=2, help="lines per header of lines tables")
-        parser.add_argument("--divisions", type=_int_list, default=None, metavar="D1,D2,...",
+        parser.add_argument("--divisions", type=int_list, default=None, metavar="D1,D2,...",
                             help="divisions the user can access (first = current); default 100001,100002,100003")
-        parser.add_argument("--minutely-limit", type=_limit, default=60,
+        parser.add_argument("--minutely-limit", type=optional_int, default=60,
                             help="calls per minute per division ('none' = off)")
-        parser.add_argument("--daily-limit", type=_limit, default=5000, help="calls per day per division ('none' = off)")
+        parser.add_argument("--daily-limit", type=optional_int, default=5000, help="calls per day per division ('none' = off)")
         parser.add_argument("--empty-429-body", action="store_true", help="answer 429 with an empty body")
         parser.add_argument("--no-429-headers", action="store_true", help="answer 429 without any X-RateLimit header")
-        parser.add_argument("--error-limit", type=_limit, default=10, help="errors per endpoint per hour before a block")
+        parser.add_argument("--error-limit", type=optional_int, default=10, help="errors per endpoint per hour before a block")
         parser.add_argument("--no-mandatory-filters", action="store_true", help="turn mandatory filtering off")
         parser.add_argument("--wall-clock", choices=("CET", "UTC"), default="CET", help="meaning of /Date(ms)/ values")
         parser.add_argument("--client-id", default=env("EO_SANDBOX_CLIENT_ID"))

@@ -14,15 +14,11 @@ from .catalog import Dataset
 from .errors import ApiError
 from .query import Plan
 
-TOUCH_FIELDS = ("Description", "Name", "Notes", "Remarks", "YourRef")
 TOUCH_MARK = " *"
 
 
 class ExactOnlineRows(Rows):
-    def __init__(self, sandbox: Any) -> None:
-        self.sandbox = sandbox
-        self.store = sandbox.store
-        self.catalog = sandbox.catalog
+    touch_fields = ("Description", "Name", "Notes", "Remarks", "YourRef")
 
     def division(self, tenant: Any) -> int:
         return self.sandbox.current_division if tenant is None else int(tenant)
@@ -55,7 +51,7 @@ class ExactOnlineRows(Rows):
         show up in sync); returns the row's key."""
         ds = self.catalog.dataset_for(path)
         div = self.division(tenant)
-        target = field or next((f for f in TOUCH_FIELDS if ds.types.get(f) == "s" and f in ds.own_fields), None)
+        target = field or next((f for f in self.touch_fields if ds.types.get(f) == "s" and f in ds.own_fields), None)
         i = self.index(ds, div, row_id)
         changes = {}
         if target is not None:
