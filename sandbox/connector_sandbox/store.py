@@ -318,6 +318,18 @@ class LazyStore:
         ov = self.overlays.get(table)
         return None if ov is None else ov.row(i)
 
+    def current(self, table: Hashable, i: int, base: Callable[[int], Row | None]) -> Row | None:
+        """The content of row ``i`` now: as written, None when deleted, else ``base(i)`` (the base row,
+        or None when ``i`` is not one)."""
+        ov = self.overlays.get(table)
+        if ov is not None:
+            if i in ov.deleted:
+                return None
+            row = ov.row(i)
+            if row is not None:
+                return row
+        return base(i)
+
     def created_total(self, table: Hashable) -> int:
         ov = self.overlays.get(table)
         return 0 if ov is None else ov.created_total

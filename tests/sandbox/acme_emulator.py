@@ -31,13 +31,13 @@ class ItemStore(LazyStore):
         super().__init__(seed)
         self.size = size
 
-    def get(self, i: int) -> dict[str, Any] | None:
-        ov = self.overlay("items")
-        if ov is not None and (i in ov.deleted or ov.row(i) is not None):
-            return ov.row(i)
+    def base_row(self, i: int) -> dict[str, Any] | None:
         if not 1 <= i <= self.size:
             return None
         return {"id": i, "name": f"{NAMES[row_rand(self.salt('items'), i) % 5]} {i}", "version": i}
+
+    def get(self, i: int) -> dict[str, Any] | None:
+        return self.current("items", i, self.base_row)
 
     def write(self, i: int, row: dict[str, Any] | None) -> None:
         ov = self.overlay_for("items")

@@ -208,16 +208,7 @@ class DataStore(RecordGenerator, LazyStore):
     # ------------------------------------------------------------------ records
     def get(self, coll: Collection, rid: int) -> dict[str, Any] | None:
         """The current record (read-only view; never mutate the returned dict)."""
-        ov = self.overlay(coll.norm)
-        if ov is not None:
-            if rid in ov.deleted:
-                return None
-            rec = ov.row(rid)
-            if rec is not None:
-                return rec
-        if not self.exists(coll, rid):
-            return None
-        return self.base_record(coll, rid)
+        return self.current(coll.norm, rid, lambda i: self.base_record(coll, i) if self.exists(coll, i) else None)
 
     def record_bytes(self, coll: Collection, rid: int) -> bytes | None:
         key = (coll.norm, rid)

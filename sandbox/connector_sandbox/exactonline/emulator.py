@@ -125,11 +125,11 @@ class ExactOnlineSandbox(OAuthControl, ReadEndpoints, WriteEndpoints, SandboxSer
 
     @property
     def auth_url(self) -> str:
-        return f"{self.url}/api/oauth2/auth"
+        return self.url + AUTH_PATH
 
     @property
     def token_url(self) -> str:
-        return f"{self.url}/api/oauth2/token"
+        return self.url + TOKEN_PATH
 
     def api_relative_path(self, path: str) -> str:
         m = re.match(r"^/api/v1/(?:beta/)?(?:\d+/)?(.*)$", path, re.I)
