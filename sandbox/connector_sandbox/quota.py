@@ -8,9 +8,9 @@ a division; a retailer...):
   any span of its length: ConnectWise's budget);
 * every answer may carry each window's state in the vendor's header names (limit, remaining, reset as
   epoch seconds or milliseconds);
-* a refused request learns which window refused it and when a slot frees: the 429 carries
-  ``Retry-After`` in seconds, as an HTTP date or not at all, and the headers of the window that
-  refused it, of every window, or none. The 429 body is the vendor's.
+* a refused request learns which window refused it and when a slot frees: the 429 carries the
+  vendor's body, ``Retry-After`` in seconds, as an HTTP date or not at all, and the headers of the
+  window that refused it, of every window, or none (:meth:`Quota.refusal`).
 
 :class:`ErrorAllowance`: at most N error answers per key per period; then the key is blocked for a
 while that doubles on every repeat (Exact's error block).
@@ -25,7 +25,11 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
+
+from werkzeug.wrappers import Response
+
+from .responses import json_response
 
 RETRY_AFTER_FORMATS = ("seconds", "http-date")
 HEADER_POLICIES = ("hit", "all", "none")
@@ -122,13 +126,15 @@ class Quota:
 
     ``retry_after``: the ``Retry-After`` of a refusal (``"seconds"``, ``"http-date"`` or None: none).
     ``headers_on_refusal``: the window headers a refusal carries (``"hit"``: the refusing window's,
-    ``"all"``, ``"none"``). A disabled aligned window keeps counting (re-enabling it mid-window knows
-    what was used); a disabled sliding window does not.
+    ``"all"``, ``"none"``). ``refusal_body``: the vendor's 429 body for a decision (a JSON value,
+    ``bytes`` as they are; None: an empty body). A disabled aligned window keeps counting
+    (re-enabling it mid-window knows what was used); a disabled sliding window does not.
     """
 
     def __init__(self, clock: Any, windows: list[Window], *, retry_after: str | None = "seconds",
-                 headers_on_refusal: str = "hit") -> None:
+                 headers_on_refusal: str = "hit", refusal_body: Callable[[Decision], Any] | None = None) -> None:
         self.clock = clock
+        self.refusal_body = refusal_body
         self.windows = list(windows)
         self._by_name = {w.name: w for w in self.windows}
         self.retry_after = self._check_retry_after(retry_after)
@@ -224,6 +230,19 @@ class Quota:
             return email.utils.format_datetime(dt.datetime.fromtimestamp(now + seconds, tz=dt.timezone.utc),
                                                usegmt=True)
         return str(seconds)
+
+    def refusal(self, decision: Decision, now: float) -> Response:
+        """The 429 answer of a refused ``decision`` (``now``: the clock an HTTP date is written on)."""
+        headers = dict(decision.headers)
+        retry = self.retry_after_header(decision, now)
+        if retry is not None:
+            headers["Retry-After"] = retry
+        body = self.refusal_body(decision) if self.refusal_body is not None else None
+        if body is None:
+            return Response(b"", status=429, headers=headers)
+        if isinstance(body, bytes):
+            return Response(body, status=429, headers=headers)
+        return json_response(body, 429, headers)
 
     def used(self, key: Hashable = ()) -> dict[str, int]:
         """What ``key`` used of each window now."""

@@ -92,7 +92,8 @@ class AcmeSandbox(OAuthControl, SandboxServer):
                                          user_id="user-1", routes={"/oauth/authorize": "authorize",
                                                                    "/oauth/token": "token", "/oauth/revoke": "revoke"})
         self.quota = Quota(self.clock, [Window("5min", per_5_minutes, 300, aligned=False, limit_header="X-RateLimit-Limit",
-                                               remaining_header="X-RateLimit-Remaining")], retry_after="http-date")
+                                               remaining_header="X-RateLimit-Remaining")], retry_after="http-date",
+                           refusal_body=lambda d: {"error": "Too Many Requests", "message": "Rate limiting enforced"})
 
     def handle_api(self, request: Request) -> Response:
         answer = self.oauth.handle(request)
@@ -106,9 +107,7 @@ class AcmeSandbox(OAuthControl, SandboxServer):
             return json_response({"error": "Unauthorized", "message": f"access token {problem}"}, 401)
         decision = self.quota.check(chain.client_id)
         if not decision.allowed:
-            retry = self.quota.retry_after_header(decision, self.clock.timestamp())
-            return json_response({"error": "Too Many Requests", "message": "Rate limiting enforced"}, 429,
-                                 {**decision.headers, "Retry-After": retry})
+            return self.quota.refusal(decision, self.clock.timestamp())
         try:
             page, per_page = int(request.args.get("page", 1)), int(request.args.get("per_page", 25))
         except ValueError:

@@ -115,7 +115,13 @@ def test_sliding_window_and_retry_after_formats():
     clock.advance(200)
     assert quota.check().allowed
     quota.configure(retry_after="seconds")
-    assert quota.retry_after_header(quota.check(), clock.timestamp()) == "100"
+    refused = quota.check()
+    assert quota.retry_after_header(refused, clock.timestamp()) == "100"
+    empty = quota.refusal(refused, clock.timestamp())
+    assert empty.status_code == 429 and empty.get_data() == b"" and empty.headers["Retry-After"] == "100"
+    assert empty.headers["X-RateLimit-Remaining"] == "0"
+    quota.refusal_body = lambda d: {"error": f"{d.refused_by.name} spent"}
+    assert quota.refusal(refused, clock.timestamp()).get_json() == {"error": "5min spent"}
     with pytest.raises(ValueError):
         quota.configure(retry_after="minutes")
     off = Quota(MonotonicClock(), [Window("requests", None, 60, aligned=False)])
