@@ -6,10 +6,11 @@ The base provides what all of them share:
 * a werkzeug WSGI app served by ``werkzeug.serving.make_server(..., threaded=True)`` in a
   background thread (``start()`` / ``stop()`` / ``url``; port 0 picks a free port);
 * a bounded request log and counters (``stats()`` / ``reset_stats()``);
-* fault injection (``faults.add`` / ``faults.latency`` / ``faults.drop``);
-* a request budget (``rate_limit(...)``) answered with 429 + ``Retry-After``;
-* an injectable clock (``clock.now()`` / ``advance`` / ``set``) for every timestamp;
-* a control plane under ``/__sandbox/`` so another process can drive the emulator.
+* fault injection (``faults.add`` / ``faults.latency`` / ``faults.drop``, :mod:`.faults`);
+* a request budget (``rate_limit(...)``, a :class:`~.quota.Quota`) answered with 429 + ``Retry-After``;
+* an injectable clock (``clock.now()`` / ``advance`` / ``set``, :mod:`.clock`) for every timestamp;
+* the control plane (:mod:`.control`): the same Python methods and ``/__sandbox/`` routes for every
+  vendor.
 
 The hot path does no logging to stdout unless ``verbose=True``.
 """
@@ -17,235 +18,21 @@ The hot path does no logging to stdout unless ``verbose=True``.
 from __future__ import annotations
 
 import collections
-import datetime as dt
-import email.utils
-import math
-import socket
-import struct
 import sys
 import threading
 import time
 from typing import Any, Callable
 
-import msgspec
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-UTC = dt.timezone.utc
-CONTROL_PREFIX = "/__sandbox"
+from .clock import UTC, Clock, parse_datetime
+from .control import CONTROL_PREFIX, ControlPlane, Rows
+from .faults import DropConnection, Faults, drop_connection
+from .quota import MonotonicClock, Quota, Window
+from .responses import json_response
 
-_json_encode = msgspec.json.Encoder().encode
-_json_decode = msgspec.json.decode
-
-
-def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = obj if isinstance(obj, (bytes, bytearray)) else _json_encode(obj)
-    resp = Response(body, status=status, content_type="application/json; charset=utf-8")
-    if headers:
-        for k, v in headers.items():
-            resp.headers[k] = v
-    return resp
-
-
-def parse_datetime(value: str) -> dt.datetime:
-    """Parse an ISO-8601 timestamp (``Z`` or offset; naive means UTC) to an aware UTC datetime."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-class Clock:
-    """Injectable clock used for all timestamps the emulators produce.
-
-    By default it follows real time. ``set(dt)`` moves it to ``dt`` (it keeps ticking from
-    there unless ``frozen=True``); ``advance(seconds)`` moves it forward; ``freeze()`` stops it.
-    """
-
-    def __init__(self, start: dt.datetime | None = None, frozen: bool = False) -> None:
-        self._lock = threading.Lock()
-        self._offset = 0.0
-        self._frozen_at: float | None = None
-        if start is not None:
-            self.set(start, frozen=frozen)
-        elif frozen:
-            self.freeze()
-
-    def _epoch(self) -> float:
-        if self._frozen_at is not None:
-            return self._frozen_at
-        return time.time() + self._offset
-
-    def timestamp(self) -> float:
-        with self._lock:
-            return self._epoch()
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.timestamp(), tz=UTC)
-
-    def set(self, when: dt.datetime | str, frozen: bool | None = None) -> None:
-        if isinstance(when, str):
-            when = parse_datetime(when)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        target = when.timestamp()
-        with self._lock:
-            keep_frozen = self._frozen_at is not None if frozen is None else frozen
-            if keep_frozen:
-                self._frozen_at = target
-            else:
-                self._frozen_at = None
-                self._offset = target - time.time()
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += seconds
-            else:
-                self._offset += seconds
-
-    def freeze(self) -> None:
-        with self._lock:
-            if self._frozen_at is None:
-                self._frozen_at = self._epoch()
-
-    def unfreeze(self) -> None:
-        with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - time.time()
-                self._frozen_at = None
-
-    @property
-    def frozen(self) -> bool:
-        return self._frozen_at is not None
-
-
-class _FaultRule:
-    __slots__ = ("kind", "status", "remaining", "path_prefix", "body", "headers")
-
-    def __init__(self, kind: str, status: int, count: int, path_prefix: str | None,
-                 body: Any, headers: dict[str, str] | None) -> None:
-        self.kind = kind
-        self.status = status
-        self.remaining = count
-        self.path_prefix = path_prefix
-        self.body = body
-        self.headers = headers or {}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "status": self.status, "remaining": self.remaining,
-                "path_prefix": self.path_prefix}
-
-
-class Faults:
-    """Fault injection shared by every emulator.
-
-    Rules are consumed in the order they were added; a rule matches a request when its
-    ``path_prefix`` is None or is a prefix of the request path (either the raw path or the
-    vendor-relative API path, e.g. ``/service/tickets``).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[_FaultRule] = []
-        self._latency = 0.0
-        self.injected = 0
-
-    def add(self, status: int = 503, count: int = 1, path_prefix: str | None = None,
-            body: Any = None, headers: dict[str, str] | None = None) -> None:
-        """Answer the next ``count`` matching requests with ``status`` (and ``body``)."""
-        with self._lock:
-            self._rules.append(_FaultRule("status", int(status), int(count), path_prefix, body, headers))
-
-    def drop(self, count: int = 1, path_prefix: str | None = None) -> None:
-        """Close the connection of the next ``count`` matching requests without any response."""
-        with self._lock:
-            self._rules.append(_FaultRule("drop", 0, int(count), path_prefix, None, None))
-
-    def latency(self, seconds: float) -> None:
-        """Delay every API request by ``seconds`` (0 disables)."""
-        self._latency = max(0.0, float(seconds))
-
-    @property
-    def latency_seconds(self) -> float:
-        return self._latency
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-            self._latency = 0.0
-
-    def pending(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [r.as_dict() for r in self._rules if r.remaining > 0]
-
-    def take(self, paths: tuple[str, ...]) -> _FaultRule | None:
-        if not self._rules:
-            return None
-        with self._lock:
-            for rule in self._rules:
-                if rule.remaining <= 0:
-                    continue
-                if rule.path_prefix is None or any(p.startswith(rule.path_prefix) for p in paths if p):
-                    rule.remaining -= 1
-                    self.injected += 1
-                    self._rules = [r for r in self._rules if r.remaining > 0]
-                    return rule
-        return None
-
-
-class RateLimiter:
-    """Sliding-window request budget: at most ``requests`` per ``per_seconds`` (real time)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: int | None = None
-        self.per_seconds = 60.0
-        self.retry_after_format = "seconds"
-        self._hits: collections.deque[float] = collections.deque()
-
-    def configure(self, requests: int | None, per_seconds: float = 60.0,
-                  retry_after_format: str = "seconds") -> None:
-        if retry_after_format not in ("seconds", "http-date"):
-            raise ValueError("retry_after_format must be 'seconds' or 'http-date'")
-        with self._lock:
-            self.requests = None if requests is None else int(requests)
-            self.per_seconds = float(per_seconds)
-            self.retry_after_format = retry_after_format
-            self._hits.clear()
-
-    @property
-    def enabled(self) -> bool:
-        return self.requests is not None
-
-    def check(self) -> float | None:
-        """Record one request; return None when allowed, else seconds until a slot frees."""
-        if self.requests is None:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            window_start = now - self.per_seconds
-            hits = self._hits
-            while hits and hits[0] <= window_start:
-                hits.popleft()
-            if len(hits) >= self.requests:
-                return max(0.0, hits[0] + self.per_seconds - now) if hits else self.per_seconds
-            hits.append(now)
-            return None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "per_seconds": self.per_seconds,
-                "retry_after_format": self.retry_after_format}
-
-
-class _DropConnection(ConnectionAbortedError):
-    """Raised after shutting the socket down; werkzeug treats it as a dropped connection."""
-
-
-LOGGED_HEADERS = ("Authorization", "clientId", "Accept", "Content-Type", "Prefer", "pagination-type", "User-Agent")
+__all__ = ["CONTROL_PREFIX", "UTC", "Clock", "Faults", "Rows", "SandboxServer", "json_response", "parse_datetime"]
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -255,11 +42,13 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class SandboxServer:
-    """Base class: a threaded werkzeug server with log, counters, faults, budget and clock."""
+class SandboxServer(ControlPlane):
+    """Base class: a threaded werkzeug server with log, counters, faults, budget, clock, control plane."""
 
     vendor = "generic"
     log_size = 10_000
+    # Request headers kept in the log ("Authorization" masked to its scheme); vendors add theirs.
+    logged_headers: tuple[str, ...] = ("Authorization", "Accept", "Content-Type", "User-Agent")
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False,
                  clock: Clock | None = None) -> None:
@@ -268,7 +57,8 @@ class SandboxServer:
         self.verbose = verbose
         self.clock = clock or Clock()
         self.faults = Faults()
-        self.rate_limiter = RateLimiter()
+        # A request budget every emulator offers (off by default): sliding, on real elapsed time.
+        self.request_budget = Quota(MonotonicClock(), [Window("requests", None, 60.0, aligned=False)])
         self._server = None
         self._thread: threading.Thread | None = None
         self._stats_lock = threading.Lock()
@@ -367,23 +157,11 @@ class SandboxServer:
         return resp
 
     def internal_error_response(self, exc: Exception) -> Response:
-        """The 500 answer for an unexpected exception (vendors may answer their own error body)."""
-        return json_response({"code": "ConnectWiseApi" if self.vendor == "connectwise" else "InternalError",
-                              "message": f"sandbox internal error: {exc!r}", "errors": None}, 500)
+        """The 500 answer for an unexpected exception (vendors answer their own error body)."""
+        return json_response({"code": "InternalError", "message": f"sandbox internal error: {exc!r}",
+                              "errors": None}, 500)
 
-    def control_extra(self, name: str, request: Request) -> Response | None:
-        """Vendor-specific control-plane routes under ``/__sandbox/<vendor>/...``."""
-        return None
-
-    def reset_data(self) -> None:
-        """Forget all mutations (vendor-specific)."""
-
-    # ------------------------------------------------------------------ public helpers
-    def rate_limit(self, requests: int | None, per_seconds: float = 60.0,
-                   retry_after_format: str = "seconds") -> None:
-        """Enable a budget of ``requests`` per ``per_seconds``; ``requests=None`` disables it."""
-        self.rate_limiter.configure(requests, per_seconds, retry_after_format)
-
+    # ------------------------------------------------------------------ counters
     def _reset_counters(self) -> None:
         self._total = 0
         self._by_status: collections.Counter[str] = collections.Counter()
@@ -437,7 +215,7 @@ class SandboxServer:
             status = response.status_code
             environ["sandbox.retry_after"] = response.headers.get("Retry-After")
             return response(environ, start_response)
-        except _DropConnection:
+        except DropConnection:
             raise
         except Exception as exc:  # never leak a werkzeug HTML 500: answer JSON and log it
             if self.verbose:
@@ -458,35 +236,20 @@ class SandboxServer:
             time.sleep(self.faults.latency_seconds)
         if rule is not None:
             if rule.kind == "drop":
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    try:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    except OSError:
-                        pass
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                raise _DropConnection("sandbox: injected dropped connection")
+                drop_connection(environ)
             return self.fault_response(rule.status, rule.body, rule.headers)
-        wait = self.rate_limiter.check()
-        if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            if self.rate_limiter.retry_after_format == "http-date":
-                header = email.utils.format_datetime(
-                    dt.datetime.fromtimestamp(self.clock.timestamp() + seconds, tz=UTC), usegmt=True)
-            else:
-                header = str(seconds)
+        decision = self.request_budget.check()
+        if not decision.allowed:
             environ["sandbox.rate_limited"] = True
-            return self.rate_limited_response(seconds, header)
+            return self.rate_limited_response(decision.retry_after_seconds, self.request_budget.retry_after_header(
+                decision, self.clock.timestamp()) or "")
         return self.handle_api(request)
 
     def _record(self, request: Request, environ: dict[str, Any], status: int, duration_ms: float) -> None:
         method = request.method
         route = environ.get("sandbox.route") or request.path
         headers = {}
-        for name in LOGGED_HEADERS:
+        for name in self.logged_headers:
             value = request.headers.get(name)
             if value is not None:
                 if name == "Authorization":
@@ -520,69 +283,3 @@ class SandboxServer:
         if self.verbose:
             print(f"{entry['time']} {method} {request.full_path.rstrip('?')} -> {status} "
                   f"({duration_ms:.1f} ms)", file=sys.stderr, flush=True)
-
-    # ------------------------------------------------------------------ control plane
-    def _control(self, request: Request) -> Response:
-        name = request.path[len(CONTROL_PREFIX):].strip("/")
-        try:
-            body = _json_decode(request.get_data()) if request.get_data() else {}
-        except msgspec.DecodeError:
-            return json_response({"error": "body must be JSON"}, 400)
-        if body is None:
-            body = {}
-        try:
-            if name == "stats" and request.method == "GET":
-                out = self.stats()
-                if request.args.get("log"):
-                    out["log"] = self.request_log(int(request.args.get("log") or 100))
-                return json_response(out)
-            if name == "log" and request.method == "GET":
-                return json_response(self.request_log(int(request.args.get("limit", 100))))
-            if name == "reset" and request.method == "POST":
-                if body.get("stats", True):
-                    self.reset_stats()
-                if body.get("faults", True):
-                    self.faults.clear()
-                if body.get("rate_limit", True):
-                    self.rate_limit(None)
-                if body.get("data", False):
-                    self.reset_data()
-                return json_response({"ok": True})
-            if name == "faults" and request.method == "POST":
-                if body.get("clear"):
-                    self.faults.clear()
-                if "latency" in body:
-                    self.faults.latency(float(body["latency"] or 0))
-                if "latency_ms" in body:
-                    self.faults.latency(float(body["latency_ms"] or 0) / 1000.0)
-                if "drop" in body:
-                    self.faults.drop(int(body["drop"]), body.get("path_prefix"))
-                if "status" in body:
-                    self.faults.add(int(body["status"]), int(body.get("count", 1)), body.get("path_prefix"),
-                                    body.get("body"), body.get("headers"))
-                return json_response({"ok": True, "pending": self.faults.pending(),
-                                      "latency": self.faults.latency_seconds})
-            if name == "faults" and request.method == "GET":
-                return json_response({"pending": self.faults.pending(), "latency": self.faults.latency_seconds})
-            if name == "rate-limit" and request.method == "POST":
-                self.rate_limit(body.get("requests"), float(body.get("per_seconds", 60)),
-                                body.get("retry_after_format", "seconds"))
-                return json_response({"ok": True, **self.rate_limiter.as_dict()})
-            if name == "clock":
-                if request.method == "POST":
-                    if "set" in body:
-                        self.clock.set(body["set"], frozen=body.get("frozen"))
-                    if "advance" in body:
-                        self.clock.advance(float(body["advance"]))
-                    if body.get("freeze"):
-                        self.clock.freeze()
-                    if body.get("unfreeze"):
-                        self.clock.unfreeze()
-                return json_response({"now": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                      "frozen": self.clock.frozen})
-            extra = self.control_extra(name, request)
-            if extra is not None:
-                return extra
-        except (ValueError, TypeError, KeyError) as exc:
-            return json_response({"error": str(exc)}, 400)
-        return json_response({"error": f"unknown control route {request.method} {request.path}"}, 404)

@@ -13,17 +13,18 @@ so ``sizes={"financial/TransactionLines": 100_000}`` costs nothing until a page 
   the sync stream, as a SQL Server rowversion would.
 * Lines (SalesInvoiceLines, SalesOrderLines, …) come ``k`` per header: line ``i`` belongs to header
   ``(i-1)//k + 1``; the size of a lines table is "lines per header".
-* Writes go to an overlay per (division, table): changed rows, created rows (indexes from
-  ``CREATED_BASE`` up), deleted indexes; deletions also append rows to ``sync/Deleted``.
+* Writes go to the shared overlay (:class:`~connector_sandbox.store.Overlay`) of each (division,
+  table): changed rows, created rows (indexes from ``CREATED_BASE`` up), deleted indexes; the row
+  versions of the overlay are the Timestamps of written rows; deletions also append rows to
+  ``sync/Deleted``.
 """
 
 from __future__ import annotations
 
-import bisect
-import threading
 from typing import Any, Callable, Iterable
 
-from ..seeding import MASK, mix, stable_hash
+from ..seeding import MASK, mix, row_rand, stable_hash
+from ..store import LazyStore, Overlay, first_index, parent_of, position_of, spread_step
 from . import pools
 from .catalog import Catalog, Dataset
 from .odata import WallClock, ms_from_naive
@@ -123,38 +124,6 @@ def random_guid(r: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Overlay:
-    """Mutations of one (division, table)."""
-
-    def __init__(self) -> None:
-        self.changed: dict[int, dict[str, Any]] = {}
-        self.created: dict[int, dict[str, Any]] = {}
-        self.deleted: set[int] = set()
-        self.excluded: list[int] = []  # sorted base indexes that are changed or deleted
-        self.created_order: list[int] = []  # ascending
-        self.ts_list: list[int] = []  # (ts, index) of every write, ascending ts (stale entries skipped)
-        self.ts_index: list[int] = []
-        self.ts_of: dict[int, int] = {}
-        self.guid_index: dict[str, int] = {}  # client-chosen keys of created rows
-        self.parent: dict[int, int] = {}  # created line -> header index
-        self.next_created = CREATED_BASE
-
-    def exclude(self, index: int) -> None:
-        if index < CREATED_BASE:
-            j = bisect.bisect_left(self.excluded, index)
-            if j == len(self.excluded) or self.excluded[j] != index:
-                self.excluded.insert(j, index)
-
-    def record_ts(self, index: int, ts: int) -> None:
-        self.ts_of[index] = ts
-        self.ts_list.append(ts)
-        self.ts_index.append(index)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.changed or self.created or self.deleted)
-
-
 class RecordView:
     """Lazy accessor of one row: values are computed (and memoised) field by field."""
 
@@ -222,33 +191,18 @@ def _field_salt(name: str) -> int:
     return v
 
 
-class DivisionState:
-    def __init__(self, code: int) -> None:
-        self.code = code
-        self.overlays: dict[str, Overlay] = {}
-        self.ts_counter = OVERLAY_TS_BASE
+class DataStore(LazyStore):
+    """All Exact Online rows of one sandbox: sizes, lazy generation, the overlay of each (division, table)."""
 
-    def overlay(self, ds_id: str) -> Overlay:
-        ov = self.overlays.get(ds_id)
-        if ov is None:
-            ov = self.overlays[ds_id] = Overlay()
-        return ov
-
-    def next_ts(self) -> int:
-        self.ts_counter += 1
-        return self.ts_counter
-
-
-class DataStore:
-    """All Exact Online rows of one sandbox: sizes, lazy generation, overlay per division."""
+    row_version_base = OVERLAY_TS_BASE  # Timestamps of written rows: per division, above every base row's
 
     def __init__(self, catalog: Catalog, *, seed: int = 42, sizes: dict[str, int] | None = None,
                  default_size: int = 3, default_lines: int = 2, clock: Any = None,
                  wall: WallClock | None = None, user_id: str = "", user_name: str = "",
                  divisions: list[int] | None = None, all_divisions: list[int] | None = None,
                  current_division: int | None = None) -> None:
+        super().__init__(seed)
         self.catalog = catalog
-        self.seed = int(seed)
         self.default_size = int(default_size)
         self.default_lines = int(default_lines)
         self.clock = clock
@@ -259,18 +213,13 @@ class DataStore:
         self.all_divisions = list(all_divisions or self.divisions)
         self.current_division = current_division if current_division is not None else (
             self.divisions[0] if self.divisions else 0)
-        self.lock = threading.RLock()
         self._sizes: dict[str, int] = dict(CORE_SIZES)
         self._div_sizes: dict[tuple[int, str], int] = {}
         for k, v in (sizes or {}).items():
             self._sizes[catalog.dataset_for(k).id] = int(v)
-        self.states: dict[int, DivisionState] = {}
-        self.version = 0
         self._codecs: dict[tuple[int, str], GuidCodec] = {}
-        self._salts: dict[tuple[int, str], int] = {}
         self._steps: dict[tuple[int, str], int] = {}
         self._gens: dict[str, dict[str, Callable[[RecordView], Any]]] = {}
-        self.mutations = 0
 
     # ------------------------------------------------------------------ sizes
     def set_size(self, key: str, n: int, division: int | None = None) -> None:
@@ -280,10 +229,10 @@ class DataStore:
                 self._sizes[ds.id] = int(n)
             else:
                 self._div_sizes[(int(division), ds.id)] = int(n)
-            self._invalidate()
+            self.invalidate()
 
-    def _invalidate(self) -> None:
-        self.version += 1
+    def invalidate(self) -> None:
+        super().invalidate()
         self._steps.clear()
 
     def configured_size(self, div: int, ds: Dataset) -> int:
@@ -305,39 +254,25 @@ class DataStore:
             return self.size(div, ds.parent.header) * self.configured_size(div, ds)
         return self.configured_size(div, ds)
 
-    def state(self, div: int) -> DivisionState:
-        st = self.states.get(div)
-        if st is None:
-            with self.lock:
-                st = self.states.get(div)
-                if st is None:
-                    st = self.states[div] = DivisionState(div)
-        return st
-
-    def overlay(self, div: int, ds: Dataset) -> Overlay | None:
-        st = self.states.get(div)
-        return None if st is None else st.overlays.get(ds.id)
+    def overlay_of(self, div: int, ds: Dataset) -> Overlay | None:
+        return self.overlays.get((div, ds.id))
 
     # ------------------------------------------------------------------ identity
-    def salt(self, div: int, ds: Dataset) -> int:
-        k = (div, ds.id)
-        v = self._salts.get(k)
-        if v is None:
-            v = self._salts[k] = stable_hash(self.seed, div, ds.id)
-        return v
+    def table_salt(self, div: int, ds: Dataset) -> int:
+        return self.salt(div, ds.id)
 
     def row_rand(self, div: int, ds: Dataset, i: int) -> int:
-        return mix(self.salt(div, ds) ^ ((i * 0x9E3779B97F4A7C15) & MASK))
+        return row_rand(self.table_salt(div, ds), i)
 
     def codec(self, div: int, ds: Dataset) -> GuidCodec:
         k = (div, ds.id)
         c = self._codecs.get(k)
         if c is None:
-            c = self._codecs[k] = GuidCodec(self.salt(div, ds))
+            c = self._codecs[k] = GuidCodec(self.table_salt(div, ds))
         return c
 
     def key_of(self, div: int, ds: Dataset, i: int) -> Any:
-        ov = self.overlay(div, ds)
+        ov = self.overlay_of(div, ds)
         if ov is not None and i in ov.created:
             return ov.created[i].get(ds.key_field)
         if ds.id in DIVISION_TABLES:
@@ -353,7 +288,7 @@ class DataStore:
         """Index of the row with this key (existing or not); None when it cannot be one of ours."""
         if key is None:
             return None
-        ov = self.overlay(div, ds)
+        ov = self.overlay_of(div, ds)
         if ds.id in DIVISION_TABLES:
             lst = self.all_divisions if ds.id == "system/alldivisions" else self.divisions
             return lst.index(key) + 1 if key in lst else None
@@ -361,8 +296,8 @@ class DataStore:
             if not isinstance(key, str):
                 return None
             k = key.lower()
-            if ov is not None and k in ov.guid_index:
-                return ov.guid_index[k]
+            if ov is not None and k in ov.keys:
+                return ov.keys[k]
             i = self.codec(div, ds).decode(k)
             if i is None or i < 1:
                 return None
@@ -374,18 +309,18 @@ class DataStore:
     def parent_index(self, div: int, ds: Dataset, i: int) -> int | None:
         if ds.parent is None:
             return None
-        ov = self.overlay(div, ds)
+        ov = self.overlay_of(div, ds)
         if ov is not None and i in ov.parent:
             return ov.parent[i]
         k = self.lines_per_header(div, ds)
-        return (i - 1) // k + 1 if k > 0 and i < CREATED_BASE else None
+        return parent_of(i, k) if k > 0 and i < CREATED_BASE else None
 
     def line_position(self, div: int, ds: Dataset, i: int) -> int:
         k = self.lines_per_header(div, ds)
-        return (i - 1) % k + 1 if k > 0 else 1
+        return position_of(i, k) if k > 0 else 1
 
     def exists(self, div: int, ds: Dataset, i: int) -> bool:
-        ov = self.overlay(div, ds)
+        ov = self.overlay_of(div, ds)
         if ov is not None:
             if i in ov.deleted:
                 return False
@@ -399,19 +334,14 @@ class DataStore:
         return True
 
     def view(self, div: int, ds: Dataset, i: int) -> RecordView:
-        ov = self.overlay(div, ds)
-        over = None
-        if ov is not None:
-            over = ov.changed.get(i) or ov.created.get(i)
-        return RecordView(self, div, ds, i, over)
+        return RecordView(self, div, ds, i, self.written((div, ds.id), i))
 
     # ------------------------------------------------------------------ time
     def _step(self, div: int, ds: Dataset) -> int:
         k = (div, ds.id)
         v = self._steps.get(k)
         if v is None:
-            n = max(1, self.size(div, ds))
-            v = self._steps[k] = max(60_000, min(7 * DAY_MS, (DATA_END_MS - DATA_START_MS) // n))
+            v = self._steps[k] = spread_step(self.size(div, ds), DATA_END_MS - DATA_START_MS, 60_000, 7 * DAY_MS)
         return v
 
     def _time_base(self, div: int, ds: Dataset, i: int) -> tuple[Dataset, int, int]:
@@ -444,14 +374,7 @@ class DataStore:
     def first_index_where(self, div: int, ds: Dataset, field: str, pred: Callable[[int], bool]) -> int:
         """Smallest base index in 1..n+1 for which the monotonic ``pred(value)`` holds."""
         fn = self.created_ms if field == "Created" else self.modified_ms
-        a, b = 1, self.size(div, ds) + 1
-        while a < b:
-            m = (a + b) // 2
-            if pred(fn(div, ds, m)):
-                b = m
-            else:
-                a = m + 1
-        return a
+        return first_index(1, self.size(div, ds), lambda m: pred(fn(div, ds, m)))
 
     def now_ms(self) -> int:
         return self.wall.wall_ms(self.clock.timestamp())
@@ -476,7 +399,7 @@ class DataStore:
     # ------------------------------------------------------------------ writes
     def _stamp(self, div: int, ds: Dataset, ov: Overlay, i: int, rec: dict[str, Any], created: bool) -> None:
         now = self.now_ms()
-        ts = self.state(div).next_ts()
+        ts = self.next_row_version(div)
         if "Modified" in ds.types:
             rec["Modified"] = now
         if "Modifier" in ds.types:
@@ -490,48 +413,41 @@ class DataStore:
                                 ("Division", div)):
                 if name in ds.types:
                     rec[name] = value
-        ov.record_ts(i, ts)
-        self.mutations += 1
+        ov.record_version(i, ts)
+        self.wrote()
 
     def create(self, div: int, ds: Dataset, rec: dict[str, Any], parent: int | None = None) -> int:
         """Store a new row (values already validated); returns its index."""
         with self.lock:
-            st = self.state(div)
-            ov = st.overlay(ds.id)
-            i = ov.next_created
-            ov.next_created += 1
+            ov = self.overlay_for((div, ds.id))
+            i = ov.allocate(CREATED_BASE)
             key = rec.get(ds.key_field)
             if ds.key_code == "g":
                 if key is None:
                     key = self.codec(div, ds).encode(i)
-                ov.guid_index[key.lower()] = i
+                ov.keys[key.lower()] = i
             elif key is None:
                 key = i
             full = {f: None for f in ds.types if f in ds.own_fields or ds.parent is None}
             full.update(rec)
             full[ds.key_field] = key
-            if parent is not None:
-                ov.parent[i] = parent
+            ov.put(i, full, base=False, parent=parent)
             self._stamp(div, ds, ov, i, full, created=True)
-            ov.created[i] = full
-            ov.created_order.append(i)
-            self.version += 1
             return i
+
+    def created_count(self, div: int, ds: Dataset) -> int:
+        """Rows ever created in a table of a division (numbering of Codes, invoice numbers)."""
+        return self.created_total((div, ds.id))
 
     def update(self, div: int, ds: Dataset, i: int, changes: dict[str, Any], cascade: bool = True) -> None:
         with self.lock:
-            ov = self.state(div).overlay(ds.id)
-            if i in ov.created:
-                rec = ov.created[i]
-            else:
-                rec = ov.changed.get(i)
-                if rec is None:
-                    rec = self.materialize(div, ds, i)
-                    ov.changed[i] = rec
-                    ov.exclude(i)
+            ov = self.overlay_for((div, ds.id))
+            rec = ov.row(i)
+            if rec is None:
+                rec = self.materialize(div, ds, i)
+                ov.put(i, rec, base=True)
             rec.update(changes)
             self._stamp(div, ds, ov, i, rec, created=False)
-            self.version += 1
             if cascade:
                 # A header change is a change of every line row of line-level sync views
                 # (sync/SalesInvoice/SalesInvoices shows header values on each line).
@@ -547,13 +463,8 @@ class DataStore:
                 for li in list(self.child_indexes(div, link.lines, i)):
                     out.extend(self.delete(div, link.lines, li))
             key = self.key_of(div, ds, i)
-            ov = self.state(div).overlay(ds.id)
-            ov.deleted.add(i)
-            ov.exclude(i)
-            ov.changed.pop(i, None)
-            ov.ts_of.pop(i, None)
-            self.version += 1
-            self.mutations += 1
+            self.overlay_for((div, ds.id)).remove(i, base=i < CREATED_BASE)
+            self.wrote()
             out.append((ds, i, key))
             if ds.deleted_type is not None:
                 self._tombstone(div, ds, key)
@@ -573,25 +484,10 @@ class DataStore:
             for li in range((header_index - 1) * k + 1, header_index * k + 1):
                 if self.exists(div, lines, li):
                     out.append(li)
-        ov = self.overlay(div, lines)
+        ov = self.overlay_of(div, lines)
         if ov is not None:
-            for li in ov.created_order:
-                if ov.parent.get(li) == header_index and li not in ov.deleted:
-                    out.append(li)
+            out.extend(li for li in ov.created if ov.parent.get(li) == header_index)
         return out
-
-    def reset(self) -> None:
-        with self.lock:
-            self.states.clear()
-            self.mutations = 0
-            self._invalidate()
-
-    def materialized_rows(self) -> int:
-        n = 0
-        for st in self.states.values():
-            for ov in st.overlays.values():
-                n += len(ov.changed) + len(ov.created)
-        return n
 
 
 def day_floor(ms: int) -> int:

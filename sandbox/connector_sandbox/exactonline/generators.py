@@ -319,7 +319,7 @@ def _transaction_lines() -> dict[str, Gen]:
         return (rv.i - 1) % 2
 
     def er(rv: RecordView) -> int:  # entry-level randomness (same for both lines)
-        return mix(rv.store.salt(rv.div, rv.ds) ^ (entry(rv) * 0x632BE59BD9B4E019))
+        return mix(rv.store.table_salt(rv.div, rv.ds) ^ (entry(rv) * 0x632BE59BD9B4E019))
 
     def journal(rv: RecordView) -> tuple:
         return _pick([pools.JOURNALS[0]] * 5 + [pools.JOURNALS[1]] * 3 + [pools.JOURNALS[2], pools.JOURNALS[4]], er(rv))

@@ -16,13 +16,11 @@ it does not return.
 
 from __future__ import annotations
 
-import bisect
-import collections
-import heapq
 import itertools
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+from ..store import BoundedCache, Listing
 from .catalog import Dataset, Endpoint
 from .data import CREATED_BASE, DataStore
 from .odata import CompiledFilter, ODataError, _fold, format_literal, parse_literal_list
@@ -41,8 +39,7 @@ class Plan:
 class Lister:
     def __init__(self, store: DataStore, cache_size: int = 4) -> None:
         self.store = store
-        self._cache: collections.OrderedDict[tuple, tuple[list, dict]] = collections.OrderedDict()
-        self._cache_size = cache_size
+        self._cache = BoundedCache(cache_size)  # sorted listings, until the next write
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ bounds
@@ -97,7 +94,7 @@ class Lister:
         return lo, hi, exact
 
     # ------------------------------------------------------------------ streams
-    def _pred(self, div: int, ds: Dataset, flt: CompiledFilter | None):
+    def _pred(self, div: int, ds: Dataset, flt: CompiledFilter | None) -> Callable[[int], bool] | None:
         store = self.store
         if flt is None:
             return None
@@ -107,61 +104,38 @@ class Lister:
             return p(store.view(div, ds, i).get)
         return check
 
-    def _base_iter(self, div: int, ds: Dataset, start: int, hi: int, exact: bool, pred) -> Iterator[int]:
-        ov = self.store.overlay(div, ds)
-        ex = ov.excluded if ov is not None else []
-        j = bisect.bisect_left(ex, start)
-        nxt = ex[j] if j < len(ex) else None
-        check = None if exact else pred
-        for i in range(max(1, start), hi + 1):
-            if i == nxt:
-                j += 1
-                nxt = ex[j] if j < len(ex) else None
-                continue
-            if check is None or check(i):
-                yield i
-
-    def _key_order(self, div: int, ds: Dataset, flt: CompiledFilter | None, after: int) -> Iterator[int]:
+    def _listing(self, div: int, ds: Dataset, flt: CompiledFilter | None) -> Listing:
+        """Rows in key order: base indexes in the filter's bounds merged with the written rows."""
         lo, hi, exact = self._bounds(div, ds, flt)
         pred = self._pred(div, ds, flt)
-        base = self._base_iter(div, ds, max(lo, after + 1), hi, exact, pred)
-        ov = self.store.overlay(div, ds)
-        if ov is None or (not ov.changed and not ov.created):
-            return base
-        cands = sorted(i for i in itertools.chain(ov.changed, ov.created_order)
-                       if i > after and i not in ov.deleted)
-        over = (i for i in cands if pred is None or pred(i))
-        return heapq.merge(base, over)
+        accept = None if pred is None else (lambda i, _row: pred(i))
+        return self.store.table_listing((div, ds.id), lo, hi, accept, None if exact else pred)
+
+    def _key_order(self, div: int, ds: Dataset, flt: CompiledFilter | None, after: int) -> Iterator[int]:
+        return self._listing(div, ds, flt).iter_from(after + 1)
 
     def _ts_order(self, div: int, ds: Dataset, flt: CompiledFilter | None, after_ts: int | None) -> Iterator[int]:
+        """Rows in Timestamp order: base rows by index, then written rows in the order of their writes."""
         store = self.store
         lo, hi, exact = self._bounds(div, ds, flt)
         pred = self._pred(div, ds, flt)
         start = lo if after_ts is None else max(lo, store.first_index_ts_after(ds, after_ts))
-        base = self._base_iter(div, ds, start, hi, exact, pred)
-        ov = store.overlay(div, ds)
-        if ov is None or not ov.ts_list:
+        ov = store.overlay_of(div, ds)
+        base = Listing(start, hi, ov.excluded_between(start, hi) if ov is not None else [], [],
+                       None if exact else pred).iter_from(start)
+        if ov is None:
             return base
-
-        def over() -> Iterator[int]:
-            k = 0 if after_ts is None else bisect.bisect_right(ov.ts_list, after_ts)
-            for pos in range(k, len(ov.ts_list)):
-                ts, i = ov.ts_list[pos], ov.ts_index[pos]
-                if ov.ts_of.get(i) != ts or i in ov.deleted:
-                    continue
-                if pred is None or pred(i):
-                    yield i
-        return itertools.chain(base, over())
+        written = (i for i in ov.written_after(after_ts) if pred is None or pred(i))
+        return itertools.chain(base, written)
 
     def _sorted(self, div: int, plan: Plan) -> tuple[list[tuple[list, int]], dict[int, int]]:
         store = self.store
         ds = plan.ds
-        key = (div, ds.id, plan.flt.text if plan.flt else None, tuple(plan.order or ()), store.version,
+        key = (div, ds.id, plan.flt.text if plan.flt else None, tuple(plan.order or ()), store.generation,
                store.size(div, ds))
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
         fields = [f for f, _ in plan.order]
         rows = []
@@ -173,9 +147,7 @@ class Lister:
             rows.sort(key=lambda r, p=pos: _sort_key(r[0][p]), reverse=desc)
         where = {i: n for n, (_, i) in enumerate(rows)}
         with self._lock:
-            self._cache[key] = (rows, where)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._cache.put(key, (rows, where))
         return rows, where
 
     # ------------------------------------------------------------------ pages
@@ -247,21 +219,7 @@ class Lister:
         return len(rows)
 
     def count(self, div: int, plan: Plan) -> int:
-        store = self.store
-        ds = plan.ds
-        lo, hi, exact = self._bounds(div, ds, plan.flt)
-        ov = store.overlay(div, ds)
-        if exact:
-            base = max(0, hi - lo + 1)
-            if ov is not None and ov.excluded:
-                base -= bisect.bisect_right(ov.excluded, hi) - bisect.bisect_left(ov.excluded, lo)
-            if ov is not None:
-                pred = self._pred(div, ds, plan.flt)
-                for i in itertools.chain(ov.changed, ov.created_order):
-                    if i not in ov.deleted and (pred is None or pred(i)):
-                        base += 1
-            return base
-        return sum(1 for _ in self._key_order(div, ds, plan.flt, 0))
+        return self._listing(div, plan.ds, plan.flt).count()
 
 
 def _sort_key(v: Any) -> tuple:
