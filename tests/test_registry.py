@@ -98,6 +98,4 @@ def test_every_plugin_has_its_console_script(vendor):
 
 def test_sandbox_registers_an_emulator_per_vendor():
     registered = {ep.name for ep in entry_points(group="connector_sandbox.emulators")}
-    if not registered:
-        pytest.skip("the sandbox registers no emulator entry points yet")
     assert registered == {v["emulator"] for v in BUILT}

@@ -166,8 +166,8 @@ def test_exactonline_tap_authorize_subcommand_writes_store(eo, tmp_path):
 def test_exactonline_tap_short_lived_token_is_refreshed_without_waiting(tmp_path):
     """A token endpoint that states a 60 s lifetime: an expired token is refreshed at once (Exact
     refuses a refresh only before a token's last 30 s), not after a constant 570 s."""
-    sandbox = start_sandbox(seed=3, sizes={"crm/Accounts": 40}, access_token_ttl=60,
-                            min_refresh_age=30)
+    # The emulator refuses a refresh before the token's last 30 s: 30 s for a 60 s token.
+    sandbox = start_sandbox(seed=3, sizes={"crm/Accounts": 40}, access_token_ttl=60)
     try:
         tokens = sandbox.issue_tokens()
         assert tokens["expires_in"] == "60"

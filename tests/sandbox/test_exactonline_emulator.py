@@ -549,8 +549,15 @@ def test_sync_timestamp_function(sb, api):
                                                          "endPoint": "'TransactionLines'"})
     assert r.status_code == 200, r.text
     ts = r.json()["d"]["results"][0]["TimeStampAsBigInt"]
-    after = [x for x in rows if x["Timestamp"] > ts]
-    assert after and all(date_ms(x["Modified"]) >= date_ms(pivot["Modified"]) // 1000 * 1000 for x in after)
+    # The docs: the Timestamp of "the first record found ... greater than or equal" to the date.
+    after = [x for x in rows if x["Timestamp"] >= ts]
+    assert after and after[0]["Timestamp"] == ts
+    assert all(date_ms(x["Modified"]) >= date_ms(pivot["Modified"]) // 1000 * 1000 for x in after)
     assert all(date_ms(x["Modified"]) < date_ms(pivot["Modified"]) // 1000 * 1000
-               for x in rows if x["Timestamp"] <= ts)
+               for x in rows if x["Timestamp"] < ts)
     assert api.get("read/sync/Sync/SyncTimestamp").status_code == 400
+    # Only the 24 endpoints the docs list: CRM/Accounts and Deleted are not among them.
+    for endpoint in ("Accounts", "Deleted"):
+        refused = api.get("read/sync/Sync/SyncTimestamp",
+                          params={"modified": f"datetime'{literal}'", "endPoint": f"'{endpoint}'"})
+        assert refused.status_code == 400 and "does not support SyncTimestamp" in refused.text

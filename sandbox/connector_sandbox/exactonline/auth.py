@@ -29,8 +29,12 @@ AUTH_PATH = "/api/oauth2/auth"
 TOKEN_PATH = "/api/oauth2/token"
 
 
-def exact_token_rules(access_ttl: float = 600.0, min_refresh_age: float = 570.0,
+def exact_token_rules(access_ttl: float = 600.0, min_refresh_age: float | None = None,
                       revoke_chain_on_reuse: bool = True) -> TokenRules:
+    """Exact's token rules. A refresh is refused until the access token's last 30 s (§2.2: "9
+    minutes and 30 seconds after you received it" for its 600 s tokens), unless given."""
+    if min_refresh_age is None:
+        min_refresh_age = max(0.0, access_ttl - 30.0)
     return TokenRules(
         access_ttl=access_ttl, code_ttl=180.0, refresh_ttl=30 * 86400.0, rotate_refresh_token=True,
         min_refresh_age=min_refresh_age, revoke_chain_on_reuse=revoke_chain_on_reuse, token_type="bearer",

@@ -67,7 +67,7 @@ class ExactOnlineSandbox(OAuthControl, ReadEndpoints, WriteEndpoints, SandboxSer
                  minutely_limit: int | None = 60, daily_limit: int | None = 5000,
                  empty_429_body: bool = False, headers_on_429: str = "hit", error_limit: int | None = 10,
                  mandatory_filters: bool = True, sync_requires_select: bool = True, wall_clock: str = "CET",
-                 access_token_ttl: float = 600.0, min_refresh_age: float = 570.0,
+                 access_token_ttl: float = 600.0, min_refresh_age: float | None = None,
                  revoke_chain_on_reuse: bool = True, verbose: bool = False, clock: Clock | None = None,
                  catalog: Catalog | None = None) -> None:
         super().__init__(host, port, verbose=verbose, clock=clock)

@@ -46,6 +46,24 @@ _encode = msgspec.json.Encoder().encode
 
 
 
+# The sync endpoints SyncTimestamp serves: Exact docs page "Sync/SyncTimestamp"
+# (HlpRestAPIResourcesDetails.aspx?name=ReadSyncSyncSyncTimestamp), "You can provide the endPoint
+# value based on the following supported endPoints" (24 of the sync API's endpoints).
+SYNC_TIMESTAMP_SERVED = frozenset(p.lower() for p in (
+    "sync/CRM/QuotationHeaders", "sync/CRM/QuotationLines", "sync/Financial/TransactionLines",
+    "sync/Inventory/ItemStorageLocations", "sync/Manufacturing/ShopOrders",
+    "sync/Manufacturing/ShopOrderMaterialPlans", "sync/Manufacturing/ShopOrderRoutingStepPlans",
+    "sync/Manufacturing/ShopOrderPurchasePlanning", "sync/Manufacturing/ShopOrderSubOrders",
+    "sync/Manufacturing/MaterialIssues", "sync/Manufacturing/BillOfMaterialVersions",
+    "sync/Manufacturing/BillOfMaterialMaterials", "sync/PurchaseOrder/PurchaseOrders",
+    "sync/Project/Projects", "sync/Project/ProjectPlanning", "sync/Project/ProjectWBS",
+    "sync/Project/TimeCostTransactions", "sync/SalesInvoice/SalesInvoices",
+    "sync/SalesOrder/GoodsDeliveries", "sync/SalesOrder/GoodsDeliveryLines",
+    "sync/SalesOrder/SalesOrderHeaders", "sync/SalesOrder/SalesOrderLines",
+    "sync/Subscription/Subscriptions", "sync/Subscription/SubscriptionLines",
+))
+
+
 class ReadEndpoints:
     """GET answers of the Exact Online emulator."""
 
@@ -218,7 +236,10 @@ class ReadEndpoints:
 
     def _sync_timestamp(self, request: Request, div: int, ep: Endpoint, fmt: str) -> Response:
         """``read/sync/Sync/SyncTimestamp?modified=datetime'…'&endPoint='TransactionLines'`` (§2.5): the
-        Timestamp to start a sync from so that rows modified at or after the date are included."""
+        Timestamp of the first row modified at or after the date (Exact's docs: "the first record
+        found ... greater than or equal"; a client filtering ``Timestamp gt`` must subtract one).
+        Only the endpoints the docs list (:data:`SYNC_TIMESTAMP_SERVED`); others answer 400. With no
+        such row: the highest Timestamp (UNCERTAIN: the docs do not say; nothing newer to read)."""
         args = {k.lower(): v for k, v in request.args.items() if not k.startswith("$")}
         try:
             (mcode, modified), = parse_literal_list(args.get("modified", ""))
@@ -229,7 +250,7 @@ class ReadEndpoints:
             raise ApiError(400, "Parameters modified=datetime'…' and endPoint='…' are required.")
         sync_ep = next((e for e in self.catalog.endpoints if e.is_sync and e.path.split("/")[-1].lower() == name.lower()),
                        None)
-        if sync_ep is None:
+        if sync_ep is None or sync_ep.path.lower() not in SYNC_TIMESTAMP_SERVED:
             raise ApiError(400, f"Endpoint '{name}' does not support SyncTimestamp.")
         ds = sync_ep.dataset
         store = self.store
@@ -237,13 +258,13 @@ class ReadEndpoints:
             i = store.first_index_where(div, ds, "Modified", lambda m: m >= modified)
             candidates = []
             if i <= store.size(div, ds):
-                candidates.append(store.base_ts(ds, i) - 1)
+                candidates.append(store.base_ts(ds, i))
             ov = store.overlay_of(div, ds)
             if ov is not None:
                 for idx, ts in ov.version_of.items():
                     v = store.view(div, ds, idx).get("Modified")
                     if v is not None and v >= modified:
-                        candidates.append(ts - 1)
+                        candidates.append(ts)
             ts = min(candidates) if candidates else max([store.base_ts(ds, store.size(div, ds))] +
                                                          list((ov.version_of.values() if ov else [])))
         row = {"__metadata": {"uri": f"{self._base_url(request, ep, div)}/{ep.path}", "type": ep.type_name},
