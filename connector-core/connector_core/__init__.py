@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from connector_core.connection import BaseConnection, ConnectionConfigError
 from connector_core.oauth import (
     AuthorizationError,
     BearerAuth,
@@ -63,7 +64,6 @@ from connector_core.retry import (
     unreachable_reason,
 )
 from connector_core.streams import ResilientRESTStreamMixin, VendorStream
-from connector_core.connection import BaseConnection, ConnectionConfigError
 
 __all__ = [
     "BaseConnection",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import typing as t
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 
-@lru_cache(maxsize=None)
+@cache
 def packaged_json(package: str, name: str) -> t.Any:
     """The JSON file ``name`` shipped inside ``package``, parsed once per process."""
     return json.loads(resources.files(package).joinpath(name).read_text(encoding="utf-8"))

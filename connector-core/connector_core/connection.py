@@ -28,7 +28,7 @@ from connector_core.retry import RetryPolicy, UrlSetting, default_vendor_error
 from connector_core.settings import config_error
 
 if t.TYPE_CHECKING:
-    from connector_core.ratelimit import RateLimiter
+    from connector_core.ratelimit import Limiter
 
 C = t.TypeVar("C", bound="BaseConnection")
 
@@ -76,7 +76,7 @@ class BaseConnection:
         """The setting the vendor's address comes from (None: no first-contact rule)."""
         return None
 
-    def rate_limiter(self, scope: t.Any = None) -> RateLimiter | None:
+    def rate_limiter(self, scope: t.Any = None) -> Limiter | None:
         """The limiter a request of ``scope`` waits on (override; None: no proactive limit)."""
         return None
 

@@ -24,7 +24,7 @@ from collections import deque
 if t.TYPE_CHECKING:
     import requests
 
-__all__ = ["BudgetExhausted", "HeaderReader", "RateLimiter", "make_header_reader"]
+__all__ = ["BudgetExhausted", "HeaderReader", "Limiter", "RateLimiter", "make_header_reader"]
 
 HeaderReader = t.Callable[
     ["requests.Response"], "tuple[int | None, float | None, int | None] | None"
@@ -32,6 +32,15 @@ HeaderReader = t.Callable[
 """Reads ``(remaining, reset_at_epoch, limit)`` from a response, or ``None``."""
 
 _INFO_WAIT_SECONDS = 5.0
+
+
+class Limiter(t.Protocol):
+    """What a request waits on and feeds: a :class:`RateLimiter`, or several as one (Exact's
+    minutely and daily budgets of a division)."""
+
+    def acquire(self) -> float: ...
+
+    def observe_response(self, response: requests.Response) -> None: ...
 
 
 class BudgetExhausted(RuntimeError):

@@ -134,7 +134,7 @@ class UnreachableError(Exception):
         self.reason = reason
 
 
-RETRIABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+RETRIABLE_EXCEPTIONS: tuple[type[Exception], ...] = (
     RetriableHTTPError,
     RetriableAPIError,
     ConnectionResetError,
@@ -241,10 +241,10 @@ def _default_describe(
     """
     for candidate in (*args, *kwargs.values()):
         if isinstance(candidate, (requests.PreparedRequest, requests.Request)):
-            return describe_request(candidate.method, candidate.url)
+            return describe_request(candidate.method, t.cast("str | None", candidate.url))
     for request in (getattr(exc, "request", None), _request_of(getattr(exc, "response", None))):
         if isinstance(request, (requests.PreparedRequest, requests.Request)):
-            return describe_request(request.method, request.url)
+            return describe_request(request.method, t.cast("str | None", request.url))
     for candidate in (*args, *kwargs.values()):
         if isinstance(candidate, str) and candidate.startswith(("http://", "https://")):
             return redact(f"request to {urlsplit(candidate).path or '/'}")
@@ -482,7 +482,7 @@ class RetryPolicy:
             func = _first_contact_guard(func, self.url_setting, what)
 
         decorator = backoff.on_exception(
-            functools.partial(self.wait_generator, logger=log),
+            functools.partial(self.wait_generator, logger=log),  # type: ignore[arg-type]
             RETRIABLE_EXCEPTIONS,
             max_tries=self.max_tries,
             jitter=None,

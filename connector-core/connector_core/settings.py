@@ -216,7 +216,7 @@ def describe_error(error: jsonschema.ValidationError, root_schema: t.Mapping[str
     if keyword == "type":
         return f"{setting} must be {_expected(schema)}; got {got}"
     if keyword == "additionalProperties":
-        allowed = ", ".join((error.schema.get("properties") or {}))
+        allowed = ", ".join(error.schema.get("properties") or {})
         unknown = sorted(set(error.instance) - set(error.schema.get("properties") or {}))
         return (f"{setting} has unknown key(s) {', '.join(unknown)}"
                 + (f"; expected {allowed}" if allowed else ""))

@@ -25,17 +25,25 @@ from connector_core.retry import RetryPolicy, default_vendor_error, response_err
 
 if t.TYPE_CHECKING:
     from connector_core.connection import BaseConnection
-    from connector_core.ratelimit import RateLimiter
+    from connector_core.ratelimit import Limiter, RateLimiter
 
 
 class StreamSpec(t.Protocol):
     """What a tap's stream description gives every stream (vendors add their own fields)."""
 
-    name: str
-    path: str
-    primary_keys: t.Sequence[str]
-    replication_key: str | None
-    selected_by_default: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def primary_keys(self) -> t.Sequence[str]: ...
+    @property
+    def replication_key(self) -> str | None: ...
+    @property
+    def selected_by_default(self) -> bool: ...
+
+
+ConnT = t.TypeVar("ConnT", bound="BaseConnection")
 
 
 class ResilientRESTStreamMixin:
@@ -147,8 +155,9 @@ def _observe_once(limiter: RateLimiter, response: requests.Response) -> None:
     limiter.observe_response(response)
 
 
-class VendorStream(ResilientRESTStreamMixin, RESTStream):
-    """One stream of a vendor's tap, built from its spec and wired to the tap's connection."""
+class VendorStream(ResilientRESTStreamMixin, RESTStream[t.Any], t.Generic[ConnT]):
+    """One stream of a vendor's tap, built from its spec and wired to the tap's connection
+    (``class ItemsStream(VendorStream[AcmeConnection])``)."""
 
     spec: StreamSpec
 
@@ -160,9 +169,9 @@ class VendorStream(ResilientRESTStreamMixin, RESTStream):
         self.selected_by_default = spec.selected_by_default
 
     @property
-    def connection(self) -> BaseConnection:
+    def connection(self) -> ConnT:
         """The run's one connection (the tap's)."""
-        return self._tap.connection
+        return t.cast(ConnT, self._tap.connection)  # type: ignore[attr-defined]
 
     @property
     def limiter_scope(self) -> t.Any:
@@ -186,7 +195,7 @@ class VendorStream(ResilientRESTStreamMixin, RESTStream):
         return self.connection.retry_policy
 
     @property
-    def rate_limiter(self) -> RateLimiter | None:  # type: ignore[override]
+    def rate_limiter(self) -> Limiter | None:  # type: ignore[override]
         return self.connection.rate_limiter(self.limiter_scope)
 
     @property

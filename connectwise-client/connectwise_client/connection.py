@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import requests

@@ -21,6 +21,8 @@ from typing import Any
 
 import requests
 from dateutil.parser import isoparse
+from singer_sdk import typing as th
+
 from connector_core import (
     BearerAuth,
     BudgetExhausted,
@@ -31,9 +33,8 @@ from connector_core import (
     default_vendor_error,
     redact,
 )
-from connector_core.oauth import DEFAULT_TOKEN_RETRY
 from connector_core.connection import BaseConnection, ConnectionConfigError
-from singer_sdk import typing as th
+from connector_core.oauth import DEFAULT_TOKEN_RETRY
 
 REGIONS = {
     "nl": "https://start.exactonline.nl",
@@ -373,7 +374,7 @@ class ExactOnlineConnection(BaseConnection):
         rows = results_of(response.json())
         value = rows[0].get("TimeStampAsBigInt") if rows else None
         try:
-            return int(value)  # Edm.Int64: a JSON number, or a string in OData v2's verbose JSON
+            return int(value)  # type: ignore[arg-type]  # Edm.Int64: a JSON number, or a string in OData v2's verbose JSON
         except (TypeError, ValueError):
             raise SyncTimestampUnavailable(
                 f"Exact Online's SyncTimestamp answer for {endpoint} has no TimeStampAsBigInt "

@@ -24,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import msgspec
 from werkzeug.wrappers import Request, Response

@@ -24,8 +24,9 @@ import email.utils
 import math
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from werkzeug.wrappers import Response
 

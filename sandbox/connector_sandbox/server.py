@@ -21,7 +21,8 @@ import collections
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -77,7 +78,7 @@ class SandboxServer(ControlPlane):
     def running(self) -> bool:
         return self._server is not None
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._server is not None:
             return self
         handler = WSGIRequestHandler if self.verbose else _QuietHandler
@@ -101,7 +102,7 @@ class SandboxServer(ControlPlane):
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -24,7 +24,8 @@ import collections
 import heapq
 import itertools
 import threading
-from typing import Any, Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
 
 from .seeding import stable_hash
 

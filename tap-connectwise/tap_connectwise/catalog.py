@@ -7,10 +7,8 @@ module turns it into Singer JSON schemas, inlining model references.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from connector_core.catalog import packaged_json

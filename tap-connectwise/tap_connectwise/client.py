@@ -27,7 +27,7 @@ from singer_sdk.pagination import BaseAPIPaginator
 
 from connector_core import render_path
 from connector_core.streams import VendorStream
-
+from connectwise_client import ConnectWiseConnection
 from tap_connectwise.catalog import StreamSpec
 
 if t.TYPE_CHECKING:
@@ -43,7 +43,7 @@ class ConnectWisePaginator(BaseAPIPaginator[dict]):
 
     def __init__(self, page_size: int, rows_in_last_page: t.Callable[[], int],
                  forward_only: bool) -> None:
-        super().__init__(None)
+        super().__init__(None)  # type: ignore[arg-type]  # no token before the first page
         self._page_size = page_size
         self._rows_in_last_page = rows_in_last_page
         self._forward_only = forward_only
@@ -67,7 +67,7 @@ class ConnectWisePaginator(BaseAPIPaginator[dict]):
         return None
 
 
-class ConnectWiseStream(VendorStream):
+class ConnectWiseStream(VendorStream[ConnectWiseConnection]):
     """A ConnectWise endpoint read page by page; configured by a :class:`StreamSpec`."""
 
     spec: StreamSpec

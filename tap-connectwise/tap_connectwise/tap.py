@@ -6,6 +6,10 @@ import dataclasses
 import typing as t
 from functools import cached_property
 
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+
 from connector_core import install_log_redaction
 from connector_core.cli import OneLineErrorsMixin
 from connector_core.custom_streams import (
@@ -15,10 +19,6 @@ from connector_core.custom_streams import (
 )
 from connector_core.settings import ValidatedSettingsMixin, config_error
 from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
-from singer_sdk import Tap
-from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
-
 from tap_connectwise import catalog
 from tap_connectwise.client import ConnectWiseStream
 

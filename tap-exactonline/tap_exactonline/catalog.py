@@ -63,7 +63,7 @@ def json_schema(properties: dict[str, Any], keys: tuple[str, ...]) -> dict[str, 
     return {"type": "object", "properties": props}
 
 
-_LONG = {"s": {"type": ["string", "null"]}, "i": {"type": ["integer", "null"]},
+_LONG: dict[str, dict[str, Any]] = {"s": {"type": ["string", "null"]}, "i": {"type": ["integer", "null"]},
          "n": {"type": ["number", "null"]}, "b": {"type": ["boolean", "null"]},
          "d": {"type": ["string", "null"], "format": "date-time"}}
 

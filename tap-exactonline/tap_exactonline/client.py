@@ -27,18 +27,19 @@ from urllib.parse import quote, urlsplit
 import msgspec
 import requests
 from dateutil.parser import isoparse
-from connector_core import BudgetExhausted, render_path
-from connector_core.streams import VendorStream
-from exactonline_client import (
-    SyncTimestampUnavailable,
-    parse_exact_date,
-    sync_timestamp_endpoint,
-)
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
+from connector_core import BudgetExhausted, render_path
+from connector_core.streams import VendorStream
+from exactonline_client import (
+    ExactOnlineConnection,
+    SyncTimestampUnavailable,
+    parse_exact_date,
+    sync_timestamp_endpoint,
+)
 from tap_exactonline.catalog import DELETED_AT, StreamSpec, deleted_entity_types
 
 if t.TYPE_CHECKING:
@@ -71,7 +72,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class ExactStream(VendorStream):
+class ExactStream(VendorStream[ExactOnlineConnection]):
     """One Exact Online endpoint, read per division."""
 
     spec: StreamSpec
@@ -313,7 +314,7 @@ class ExactStream(VendorStream):
         _sdc_deleted_at}``, the Singer mark of a deleted row, when that stream is selected."""
         name = deleted_entity_types().get(row.get("EntityType"))  # type: ignore[arg-type]
         stream = self._tap.streams.get(name) if name else None
-        if stream is None or not stream.selected or not row.get("EntityKey"):
+        if name is None or stream is None or not stream.selected or not row.get("EntityKey"):
             return
         if name not in self._tap.marked_streams:
             self._tap.marked_streams.add(name)

@@ -8,27 +8,27 @@ import sys
 import typing as t
 from functools import cached_property
 
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+
 from connector_core import (
     TokenStore,
     authorize,
     install_log_redaction,
 )
+from connector_core.cli import OneLineErrorsMixin, run_subcommand
 from connector_core.custom_streams import (
     CustomStreamsMixin,
     custom_streams_setting,
     declared_custom_streams,
 )
-from connector_core.cli import OneLineErrorsMixin, run_subcommand
 from connector_core.settings import ValidatedSettingsMixin, config_error
 from exactonline_client import (
     CONNECTION_SETTINGS,
     ExactOnlineConnection,
     origin_of,
 )
-from singer_sdk import Stream, Tap
-from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
-
 from tap_exactonline import catalog
 from tap_exactonline.catalog import StreamSpec
 from tap_exactonline.client import ExactStream
@@ -76,7 +76,7 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         self.marked_streams: set[str] = set()
         super().__init__(*args, **kwargs)
 
-    def sync_all(self) -> None:
+    def sync_all(self) -> None:  # type: ignore[misc]  # final in singer-sdk; extended, not replaced
         super().sync_all()
         # A spent daily budget stops a division's reads cleanly (the connection's run ledger).
         summary = self.connection.ledger.summary()
@@ -98,7 +98,7 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         self.logger.info("Exact Online divisions: %s", ", ".join(map(str, found)))
         return found
 
-    def load_streams(self) -> list[Stream]:
+    def load_streams(self) -> list[Stream]:  # type: ignore[misc]  # final in singer-sdk (see below)
         # singer-sdk syncs streams sorted by name; sync/Deleted must run last, since its rows also
         # mark rows of the entity streams, which must have sent their SCHEMA and rows first.
         return sorted(super().load_streams(), key=lambda stream: stream.name == "deleted")

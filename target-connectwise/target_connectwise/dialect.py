@@ -16,7 +16,6 @@ compared) and writes date-times as ``2019-02-11T15:42:38Z`` (compared as instant
 
 from __future__ import annotations
 
-import json
 import re
 import typing as t
 from datetime import timezone
@@ -25,7 +24,6 @@ from functools import lru_cache
 import requests
 from jsonschema import Draft7Validator
 
-from connectwise_client import ConnectWiseConnection
 from connector_core.catalog import packaged_json
 from connector_core.params import render_path, template_params
 from connector_core.publish import (
@@ -36,6 +34,7 @@ from connector_core.publish import (
     Request,
     parse_datetime,
 )
+from connectwise_client import ConnectWiseConnection
 
 # Columns tap-connectwise adds to the entity's own fields (lifted cursor, parent links), and
 # Singer metadata: never part of a request body.
@@ -72,7 +71,7 @@ def is_datetime(model: str, path: tuple[str, ...]) -> bool:
         schema = _resolve(schema, definitions)
         while schema.get("items") is not None:  # an array: its elements' fields
             schema = _resolve(schema["items"], definitions)
-        schema = (schema.get("properties") or {}).get(name)
+        schema = (schema.get("properties") or {}).get(name)  # type: ignore[assignment]
         if schema is None:
             return False
     return _resolve(schema, definitions).get("format") == "date-time"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
+from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
 from target_connectwise.dialect import ConnectWiseDialect
 
 

@@ -19,7 +19,6 @@ Which verbs and fields each endpoint has comes from ``entities.json``, generated
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -31,6 +30,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import requests
+
 from connector_core.catalog import packaged_json
 from connector_core.publish import (
     FoundObject,
@@ -430,9 +430,10 @@ class ExactDialect(PublishDialect):
                 return moment  # the wall clock written as if UTC (contract §2.4)
             parsed = moment.replace(tzinfo=timezone.utc)  # with an offset the ms are true UTC
         else:
-            parsed = parse_datetime(value)
-            if parsed is None:
+            found = parse_datetime(value)
+            if found is None:
                 return value
+            parsed = found
         if parsed.tzinfo is not None:
             tz = self.connection.server_tz or timezone.utc
             parsed = parsed.astimezone(tz).replace(tzinfo=None)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PublishTarget, publish_settings
+from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection
 from target_exactonline.dialect import ExactDialect
 
 

@@ -38,7 +38,8 @@ class BearerAuth(requests.auth.AuthBase):
         body = request.body
         if body is not None and not isinstance(body, (bytes, str)):
             return response  # a stream cannot be sent twice
-        used = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        header = request.headers.get("Authorization") or ""
+        used = (header.decode("latin-1") if isinstance(header, bytes) else header).removeprefix("Bearer ").strip()
         token = self.refresher.access_token(rejected=used or None)
         if not token or token == used:
             return response

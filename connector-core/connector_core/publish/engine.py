@@ -36,7 +36,7 @@ from connector_core.catalog import packaged_json
 from connector_core.params import MissingPathParameterError, template_params
 from connector_core.publish.journal import Journal, canonical_json, fingerprint, json_default
 from connector_core.publish.mapping import StreamMapping
-from connector_core.ratelimit import RateLimiter
+from connector_core.ratelimit import Limiter
 from connector_core.redaction import redact
 from connector_core.retry import RetriableHTTPError, RetryPolicy, default_vendor_error
 
@@ -92,7 +92,7 @@ class PublishItem:
             # is the record's address, not part of the object: it fills the path only.
             address = {f for p, f in mapping.path_fields.items() if f != p}
             payload = {k: v for k, v in record.items() if k not in address} if address else record
-        key = [record.get(k) for k in key_properties] if key_properties else None
+        key: t.Any = [record.get(k) for k in key_properties] if key_properties else None
         if key is None and isinstance(payload, dict):
             key = payload.get("id") if payload.get("id") is not None else None
         if key is None and path:
@@ -247,7 +247,7 @@ class Publisher:
     """Publishes batches of items through a dialect; see the module docstring."""
 
     def __init__(self, dialect: PublishDialect, journal: Journal, *, session: requests.Session,
-                 retry_policy: RetryPolicy, rate_limiter: RateLimiter | None, concurrency: int = 4,
+                 retry_policy: RetryPolicy, rate_limiter: Limiter | None, concurrency: int = 4,
                  dry_run: bool = False, logger: logging.Logger | None = None,
                  lookup_cache_size: int = 100_000, timeout: float = 300) -> None:
         self.dialect = dialect
@@ -280,7 +280,7 @@ class Publisher:
             futures = [pool.submit(self._publish_group, group) for group in groups.values()]
             errors = [f.exception() for f in futures if f.exception() is not None]
         if errors:
-            raise errors[0]
+            raise t.cast(BaseException, errors[0])
 
     def _publish_group(self, group: list[PublishItem]) -> None:
         for item in group:
@@ -392,7 +392,8 @@ class Publisher:
         """
         return {name: value for name, value in fields.items()
                 if not (found.knows(name)
-                        and self._same(item, (name,), value, found.values.get(name, _MISSING)))}
+                        and self._same(item, (name,), value,
+                                       (found.values or {}).get(name, _MISSING)))}
 
     def _same(self, item: PublishItem, path: tuple[str, ...], sent: t.Any, current: t.Any) -> bool:
         if current is _MISSING:

@@ -3,9 +3,9 @@
 A vendor target subclasses :class:`PublishTarget`, names itself and sets two class attributes:
 ``connection_class`` (its :class:`~connector_core.connection.BaseConnection`) and
 ``dialect_class`` (its :class:`~connector_core.publish.engine.PublishDialect`). Records that
-fail the stream's JSON schema or lack a key property are rejected (with the reason) instead of stopping the run; each new STATE
-drains the sinks and is passed on as soon as the records before it are published or rejected, and
-each STATE passed on is also a checkpoint in the results file.
+fail the stream's JSON schema or lack a key property are rejected (with the reason) instead of
+stopping the run; each new STATE drains the sinks and is passed on as soon as the records before
+it are published or rejected, and each STATE passed on is also a checkpoint in the results file.
 """
 
 from __future__ import annotations
@@ -140,6 +140,8 @@ class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
     connection_class: t.ClassVar[type[BaseConnection]]
     #: The vendor's dialect; built with :meth:`PublishDialect.for_target`.
     dialect_class: t.ClassVar[type[PublishDialect]]
+    _connection: BaseConnection | None
+    _publisher_lock: threading.RLock
 
     @property
     def connection(self) -> BaseConnection:
@@ -212,7 +214,9 @@ class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
                 )
             return self._publisher
 
-    def add_sink(self, stream_name: str, schema: dict, key_properties: t.Sequence[str] | None = None):
+    # singer-sdk marks add_sink final; a stream's mapping is checked here, at its SCHEMA.
+    def add_sink(self, stream_name: str, schema: dict,  # type: ignore[misc]
+                 key_properties: t.Sequence[str] | None = None):
         self.mapping_for(stream_name)  # an unmapped stream fails at its SCHEMA, before any record
         return super().add_sink(stream_name, schema, key_properties)
 

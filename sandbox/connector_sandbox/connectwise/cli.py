@@ -11,8 +11,7 @@ import os
 
 from ..cli import per_seconds
 from ..registry import Emulator
-from .emulator import (DEFAULT_CLIENT_ID, DEFAULT_COMPANY_ID, DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY,
-                       ConnectWiseSandbox)
+from .emulator import DEFAULT_CLIENT_ID, DEFAULT_COMPANY_ID, DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY, ConnectWiseSandbox
 
 
 class ConnectWiseEmulator(Emulator):

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .catalog import Catalog, Field, Model
 
@@ -365,7 +366,7 @@ def _compile(node: Node) -> Callable[[dict[str, Any]], bool]:
     return any_of
 
 
-def _compile_scalar(node: "Cmp") -> Callable[[dict[str, Any]], bool]:
+def _compile_scalar(node: Cmp) -> Callable[[dict[str, Any]], bool]:
     """Comparator over ``{"v": value}`` (so list-valued child paths can reuse it)."""
     get = _V
     op = node.op

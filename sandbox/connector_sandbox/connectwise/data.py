@@ -17,7 +17,8 @@ changed and created records get the sandbox clock's now as ``_info.lastUpdated``
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 

@@ -14,8 +14,15 @@ from werkzeug.wrappers import Request, Response
 
 from ..responses import json_response
 from .catalog import Collection, Model
-from .conditions import (BoolOp, CompiledConditions, ConditionError, compile_conditions, parse_fields,
-                         parse_order_by, project)
+from .conditions import (
+    BoolOp,
+    CompiledConditions,
+    ConditionError,
+    compile_conditions,
+    parse_fields,
+    parse_order_by,
+    project,
+)
 from .errors import ApiError
 
 MAX_PAGE_SIZE = 1000  # §1.3 "max 1000"

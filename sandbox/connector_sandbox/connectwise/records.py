@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..seeding import mix, row_rand, stable_hash
 from . import pools

@@ -21,7 +21,8 @@ so ``sizes={"financial/TransactionLines": 100_000}`` costs nothing until a page 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..seeding import MASK, mix, row_rand, stable_hash
 from ..store import LazyStore, Overlay, first_index, parent_of, position_of, spread_step

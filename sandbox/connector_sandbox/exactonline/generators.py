@@ -9,7 +9,8 @@ generated from its Edm type and name. All values are pure functions of (seed, di
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import pools
 from .catalog import Dataset

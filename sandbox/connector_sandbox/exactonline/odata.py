@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1)

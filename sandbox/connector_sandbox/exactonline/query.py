@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..store import BoundedCache, Listing
 from .catalog import Dataset, Endpoint

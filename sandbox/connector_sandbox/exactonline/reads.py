@@ -17,8 +17,18 @@ from werkzeug.wrappers import Request, Response
 from ..responses import json_response
 from .catalog import Endpoint
 from .errors import ApiError
-from .odata import (TYPE_NAMES, CompiledFilter, ODataError, compile_filter, date_json, format_literal, iso_from_ms,
-                    parse_literal_list, parse_orderby, parse_select)
+from .odata import (
+    TYPE_NAMES,
+    CompiledFilter,
+    ODataError,
+    compile_filter,
+    date_json,
+    format_literal,
+    iso_from_ms,
+    parse_literal_list,
+    parse_orderby,
+    parse_select,
+)
 from .query import Plan
 
 BULK_SELECT_MESSAGE = "Please add a $select or a $top=1 statement to the query string."  # §2.4
@@ -266,7 +276,7 @@ class ReadEndpoints:
                     if v is not None and v >= modified:
                         candidates.append(ts)
             ts = min(candidates) if candidates else max([store.base_ts(ds, store.size(div, ds))] +
-                                                         list((ov.version_of.values() if ov else [])))
+                                                         list(ov.version_of.values() if ov else []))
         row = {"__metadata": {"uri": f"{self._base_url(request, ep, div)}/{ep.path}", "type": ep.type_name},
                "Modified": date_json(modified), "API": sync_ep.path.split("/")[-1], "TimeStampAsBigInt": ts}
         if fmt == "json":
