@@ -10,6 +10,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+
 class RecordsWriteBodies:
     """Mixin for a sandbox class (listed first): keeps the JSON body of every API write it
     receives, so a test can see what a target sent (the request log has no bodies).

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from core_http_server import ScriptedServer
 
 from connector_core.redaction import REDACTOR
+from tests.core.http_server import ScriptedServer
 
 
 @pytest.fixture

@@ -17,13 +17,13 @@ import urllib.parse
 import pytest
 import requests
 
-from acme_emulator import AcmeEmulator, AcmeSandbox
 from connector_sandbox.cli import build_parser
 from connector_sandbox.clock import Clock
 from connector_sandbox.oauth import AuthorizationServer, OAuthError, TokenRules
 from connector_sandbox.quota import ErrorAllowance, MonotonicClock, Quota, Window
 from connector_sandbox.registry import emulators
 from connector_sandbox.store import IdList, LazyStore, Listing, Overlay, first_index, spread_step
+from tests.sandbox.acme_emulator import AcmeEmulator, AcmeSandbox
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -1,0 +1,1 @@
+"""The ConnectWise emulator's contract."""

@@ -1,0 +1,1 @@
+"""tap-connectwise against the ConnectWise emulator."""

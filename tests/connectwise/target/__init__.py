@@ -1,0 +1,1 @@
+"""target-connectwise against the ConnectWise emulator."""

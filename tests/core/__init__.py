@@ -1,0 +1,1 @@
+"""connector-core on its own."""

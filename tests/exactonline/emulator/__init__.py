@@ -1,0 +1,1 @@
+"""The Exact Online emulator's contract."""

@@ -1,0 +1,1 @@
+"""tap-exactonline against the Exact Online emulator."""

@@ -1,0 +1,1 @@
+"""target-exactonline against the Exact Online emulator."""

@@ -1,0 +1,1 @@
+"""The emulator kit on its own."""
