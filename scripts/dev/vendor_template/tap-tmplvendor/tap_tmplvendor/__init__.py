@@ -1,0 +1,1 @@
+"""tap-tmplvendor: a Singer tap for TMPL_SYSTEM."""

@@ -1,0 +1,1 @@
+"""target-tmplvendor: publish records to TMPL_SYSTEM."""

@@ -1,0 +1,1 @@
+"""TMPL_SYSTEM tests (scaffolded by scripts/dev/new_vendor.py)."""
