@@ -60,9 +60,17 @@ def class_prefix(system: str, name: str) -> str:
     return prefix
 
 
-def substitutions(name: str, system: str, prefix: str, port: int) -> list[tuple[str, str]]:
+def substitutions(name: str, system: str, prefix: str, port: int, doc: str) -> list[tuple[str, str]]:
     return [("TMPLVENDOR", name.upper()), ("TmplVendor", prefix), ("tmplvendor", name),
-            ("TMPL_SYSTEM", system), ("TMPL_PORT", str(port))]
+            ("TMPL_SYSTEM", system), ("TMPL_PORT", str(port)), ("TMPL_DOC", doc)]
+
+
+def vendor_doc(root: Path, name: str) -> str:
+    """The vendor's contract in the shared folder beside the repository (its file name only), else
+    where it belongs."""
+    folder = root.parent / "shared" / "vendors"
+    found = sorted(p.name for p in folder.glob(f"*{name}*.md")) if folder.is_dir() else []
+    return f"shared/vendors/{found[0]}" if found else f"shared/vendors/{name}.md"
 
 
 def substitute(text: str, subs: list[tuple[str, str]]) -> str:
@@ -272,9 +280,26 @@ def check_meltano(path: Path, name: str) -> None:
 
 
 # -- after writing ---------------------------------------------------------------------------------
+def generated_code(root: Path, name: str) -> list[Path]:
+    """The Python the scaffold wrote (what ruff and mypy check)."""
+    return [root / p for p in (f"{name}-client", f"tap-{name}", f"target-{name}", f"sandbox/connector_sandbox/{name}",
+                               f"tests/{name}", f"scripts/generators/{name}.py")]
+
+
 def run(command: list[str], root: Path) -> None:
     print("$", " ".join(command), flush=True)
     subprocess.run(command, cwd=root, check=True)
+
+
+def find_uv() -> str | None:
+    """The machine's uv (the version scripts/setup.sh pins), not one a virtualenv carries: meltano
+    brings its own uv into .venv/bin, whose cache does not serve an offline sync."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if folder and not (Path(folder).parent / "pyvenv.cfg").exists():
+            found = shutil.which("uv", path=folder)
+            if found:
+                return found
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
 
     vendors = update_vendors(vendors_path, registry_entry(args.name, system))
     port = FIRST_PORT + 1 + [v["name"] for v in vendors].index(args.name)
-    subs = substitutions(args.name, system, prefix, port)
+    subs = substitutions(args.name, system, prefix, port, vendor_doc(root, args.name))
     written = copy_template(root, subs)
     run([sys.executable, f"scripts/generators/{args.name}.py"], root)
     update_readme_table(root / "README.md", vendors)
@@ -312,10 +337,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {len(written)} files; updated vendors.json, pyproject.toml, sandbox/pyproject.toml, "
           "meltano.yml, README.md")
     if not args.no_sync:
-        uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
-        run([uv, "sync", *([] if os.environ.get("UV_OFFLINE") else [])], root)
-        run([str(root / ".venv" / "bin" / "python"), "scripts/update_readme_settings.py",
-             f"tap-{args.name}", f"target-{args.name}"], root)
+        uv = find_uv()
+        if uv is None:
+            raise ScaffoldError("uv is not on PATH (bash scripts/setup.sh installs it); or pass --no-sync")
+        run([uv, "sync"], root)  # offline too: UV_OFFLINE=1 with the cache warm
+        bin_dir = root / ".venv" / "bin"
+        # The template's imports are sorted for its own name; sorted again for the vendor's.
+        run([str(bin_dir / "ruff"), "check", "--quiet", "--fix", "--select", "I",
+             *[str(p) for p in generated_code(root, args.name)]], root)
+        run([str(bin_dir / "python"), "scripts/update_readme_settings.py", f"tap-{args.name}", f"target-{args.name}"],
+            root)
     print(f"next: uv run --no-sync pytest tests/{args.name} tests/test_registry.py -q; then "
           f"grep -rn 'TODO({args.name})' . --include='*.py' --include='*.md' --include='*.toml' "
           "--include='*.yml' and replace the scaffold's made-up API with the vendor's")

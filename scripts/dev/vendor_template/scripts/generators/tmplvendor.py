@@ -2,7 +2,7 @@
 target's entities and the emulator's API catalog.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. :data:`SPEC` below is the scaffold's
-made-up API (one entity, ``/items``). Read ``shared/vendors/*.md`` for TMPL_SYSTEM, put the vendor's
+made-up API (one entity, ``/items``). Read ``TMPL_DOC`` for TMPL_SYSTEM, put the vendor's
 specs under ``shared/specs/tmplvendor/`` (an OpenAPI document, a metadata file) and replace
 :func:`load_spec` by a reader of them that returns the same shape; the three writers stay. The
 emulator's catalog comes from the specs too, never from a plugin's package: that independence is

@@ -1,7 +1,7 @@
 """The TMPL_SYSTEM stream: one class serves every catalog stream and custom stream.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's paging and
-filtering rules in ``shared/vendors/*.md`` and replace what this scaffold assumes: pages asked
+filtering rules in ``TMPL_DOC`` and replace what this scaffold assumes: pages asked
 with ``page`` (1-based) and ``per_page``, answered ``{"data": [...], "next_page": n | null}`` in
 id order; an incremental read asks ``updated_since`` (inclusive, RFC 3339).
 """

@@ -1,6 +1,6 @@
 """tap-tmplvendor: a Singer tap for TMPL_SYSTEM.
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read ``shared/vendors/*.md`` for
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read ``TMPL_DOC`` for
 TMPL_SYSTEM and add the vendor's own settings (filters, tenants) next to the connection's.
 """
 

@@ -1,7 +1,7 @@
 """TMPL_SYSTEM's publish dialect: which methods each endpoint allows, bodies and look-ups.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's write contract in
-``shared/vendors/*.md`` and replace what this scaffold assumes: POST on a collection creates (the
+``TMPL_DOC`` and replace what this scaffold assumes: POST on a collection creates (the
 object with its id), PUT on ``{collection}/{id}`` replaces the whole object, PATCH takes the
 changed fields as a JSON object, DELETE answers 204; a collection's list endpoint filters on the
 fields its catalog names (``?code=X``), which UPSERT's ``match`` uses. Endpoints, methods and

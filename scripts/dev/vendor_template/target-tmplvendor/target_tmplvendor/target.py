@@ -1,7 +1,7 @@
 """target-tmplvendor: publish records to any TMPL_SYSTEM entity, with method mapping.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; add the vendor's own target
-settings (read ``shared/vendors/*.md`` for TMPL_SYSTEM) next to the connection's and the engine's.
+settings (read ``TMPL_DOC`` for TMPL_SYSTEM) next to the connection's and the engine's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""TMPL_SYSTEM API emulator (scaffolded: TODO(tmplvendor), see emulator.py)."""
+"""TMPL_SYSTEM API emulator.
+
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read TMPL_DOC.
+"""
 
 from .emulator import DEFAULT_API_KEY, TmplVendorSandbox
 

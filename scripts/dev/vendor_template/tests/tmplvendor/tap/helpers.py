@@ -1,7 +1,7 @@
 """Run tap-tmplvendor as users do (a subprocess) against the in-process TMPL_SYSTEM emulator.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real streams (read ``shared/vendors/*.md`` for TMPL_SYSTEM).
+the vendor's real streams (read ``TMPL_DOC`` for TMPL_SYSTEM).
 """
 
 from __future__ import annotations
