@@ -6,7 +6,7 @@ offline into the copy's own ``.venv``: the cache is warm after ``scripts/setup.s
 that copy what the suite runs: the new vendor's tests (tap, target and emulator, against the
 emulator), ``tests/test_registry.py``, ``tests/test_meltano_plugins.py`` for the new plugins, the
 README settings tables (``update_readme_settings.py --check``), ruff and mypy with the new packages,
-and the generator's ``--check``. About 100 s on the 2-core machine (``scaffold`` marker:
+and the generator's ``--check``. About 60 s on the 2-core machine (``scaffold`` marker:
 ``pytest -m "not scaffold"`` leaves it out; the test command runs it).
 
 The other tests are quick: a planned vendor of ``vendors.json`` is completed rather than added, and
@@ -51,7 +51,8 @@ def clean_env() -> dict[str, str]:
 
 def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     proc = subprocess.run(command, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(command)} exited {proc.returncode}:\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, \
+        f"{' '.join(command)} exited {proc.returncode}:\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
     return proc
 
 
