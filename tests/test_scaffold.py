@@ -6,7 +6,7 @@ offline into the copy's own ``.venv``: the cache is warm after ``scripts/setup.s
 that copy what the suite runs: the new vendor's tests (tap, target and emulator, against the
 emulator), ``tests/test_registry.py``, ``tests/test_meltano_plugins.py`` for the new plugins, the
 README settings tables (``update_readme_settings.py --check``), ruff and mypy with the new packages,
-and the generator's ``--check``. About 60 s on the 2-core machine (``scaffold`` marker:
+and the generator's ``--check``. About 80 s on the 2-core machine (``scaffold`` marker:
 ``pytest -m "not scaffold"`` leaves it out; the test command runs it).
 
 The other tests are quick: a planned vendor of ``vendors.json`` is completed rather than added, and
