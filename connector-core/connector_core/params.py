@@ -23,6 +23,7 @@ __all__ = [
     "UnknownPathParameterError",
     "render_path",
     "template_params",
+    "template_shape",
 ]
 
 # A placeholder is ``{name}`` where name is an identifier-like word; ``{{`` and
@@ -39,6 +40,12 @@ def template_params(template: str) -> list[str]:
         if match.group(1) not in names:
             names.append(match.group(1))
     return names
+
+
+def template_shape(template: str) -> str:
+    """``/company/companies/{id}/`` -> ``/company/companies/{}``: templates that differ only in
+    their placeholders' names (or a trailing slash) have the same shape."""
+    return _PLACEHOLDER.sub("{}", template.rstrip("/"))
 
 
 def _quoted_list(names: t.Iterable[str]) -> str:

@@ -28,12 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import requests
 from dateutil.parser import isoparse
 
 from connector_core.catalog import packaged_json
-from connector_core.params import MissingPathParameterError, template_params
+from connector_core.params import MissingPathParameterError, template_params, template_shape
 from connector_core.publish.journal import Journal, canonical_json, fingerprint, json_default
 from connector_core.publish.mapping import StreamMapping
 from connector_core.ratelimit import Limiter
@@ -134,6 +135,11 @@ class FoundObject:
         return self.values is not None and (self.fields is None or name in self.fields)
 
 
+@lru_cache(maxsize=16)
+def _endpoints_by_shape(package: str) -> dict[str, str]:
+    return {template_shape(path): path for path in packaged_json(package, "entities.json")["endpoints"]}
+
+
 class PublishDialect:
     """What a vendor target tells the engine. Override the methods marked so."""
 
@@ -153,6 +159,14 @@ class PublishDialect:
         if cls.entities_package is None:
             return {"streams": {}}
         return packaged_json(cls.entities_package, "entities.json")
+
+    @classmethod
+    def find_endpoint(cls, template: str) -> str | None:
+        """The template of ``entities.json``'s ``endpoints`` that has the shape of ``template``
+        (placeholder names may differ: ``/companies/{companyId}`` finds ``/companies/{id}``)."""
+        if cls.entities_package is None:
+            return None
+        return _endpoints_by_shape(cls.entities_package).get(template_shape(template))
 
     @classmethod
     def default_mapping(cls, stream: str) -> t.Mapping[str, t.Any] | None:

@@ -10,7 +10,6 @@ models come from ``entities.json``, written by ``scripts/generators/tmplvendor.p
 
 from __future__ import annotations
 
-import re
 import typing as t
 from functools import lru_cache
 
@@ -25,20 +24,6 @@ from tmplvendor_client import TmplVendorConnection, error_message
 
 def entities() -> dict[str, t.Any]:
     return packaged_json(__package__, "entities.json")
-
-
-def _shape(template: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", template.rstrip("/"))
-
-
-@lru_cache(maxsize=1)
-def _by_shape() -> dict[str, str]:
-    return {_shape(path): path for path in entities()["endpoints"]}
-
-
-def find_endpoint(template: str) -> str | None:
-    """The catalog's template for ``template`` (placeholder names may differ)."""
-    return _by_shape().get(_shape(template))
 
 
 @lru_cache(maxsize=64)
@@ -58,7 +43,7 @@ class TmplVendorDialect(PublishDialect):
 
     # -- addressing ------------------------------------------------------------------------------
     def _endpoint(self, template: str) -> tuple[str, dict[str, t.Any]]:
-        known = find_endpoint(template)
+        known = self.find_endpoint(template)
         if known is None:
             raise Reject(f"unknown entity {template}: not an endpoint of the TMPL_SYSTEM API")
         return known, entities()["endpoints"][known]
@@ -71,7 +56,7 @@ class TmplVendorDialect(PublishDialect):
 
     def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
         collection, path = self.collection_path(item)
-        template = find_endpoint(collection + "/{id}")
+        template = self.find_endpoint(collection + "/{id}")
         if template is None:
             raise Reject(f"{collection} has no item endpoint ({collection}/{{id}}) to update")
         return template, {**path, template_params(template)[-1]: remote_id}
