@@ -98,8 +98,12 @@ def test_a_scaffolded_vendor_is_wired_and_passes(tmp_path):
 
 def test_a_planned_vendor_is_completed_in_place(tmp_path):
     repo = copy_repository(tmp_path / "repo")
+    # A vendor announced in the README before it is built: one line of vendors.json, as they are written.
+    planned = {"name": "acme", "system": "Acme CRM (sales)", "status": "planned"}
+    text = (repo / "vendors.json").read_text()
+    end = text.rindex("}\n  ]")
+    (repo / "vendors.json").write_text(text[:end + 1] + ",\n    " + json.dumps(planned) + text[end + 1:])
     before = json.loads((repo / "vendors.json").read_text())["vendors"]
-    planned = next(v for v in before if v.get("status") == "planned")
     run([sys.executable, SCAFFOLD, planned["name"], "--no-sync"], repo)
     after = json.loads((repo / "vendors.json").read_text())["vendors"]
     assert [v["name"] for v in after] == [v["name"] for v in before]

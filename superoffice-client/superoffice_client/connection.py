@@ -1,0 +1,104 @@
+"""The SuperOffice (CRM) connection: settings, authentication, base URL, limits and errors.
+
+TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's contract in
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` (authentication, regional hosts, rate-limit headers, error
+bodies) and
+replace what this scaffold assumes: an API key sent as ``Authorization: Bearer <api_key>``, an
+API at ``base_url`` (e.g. ``https://api.example.com/api/v1``), a budget per minute announced in
+``X-RateLimit-Limit/Remaining/Reset`` (reset in epoch seconds) and errors as
+``{"error": {"code": …, "message": …, "field": …}}``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from urllib.parse import urlparse
+
+import requests
+from singer_sdk import typing as th
+
+from connector_core import REDACTOR, RateLimiter, UrlSetting, default_vendor_error, make_header_reader
+from connector_core.connection import BaseConnection, ConnectionConfigError
+
+# Settings shared by tap-superoffice and target-superoffice.
+CONNECTION_SETTINGS = th.PropertiesList(
+    th.Property("api_key", th.StringType, required=True, secret=True,
+                description="SuperOffice (CRM) API key, sent as `Authorization: Bearer <api_key>`."),
+    th.Property("base_url", th.StringType, required=True,
+                description="API base URL, e.g. `https://api.example.com/api/v1` (or a sandbox's)."),
+    th.Property("requests_per_minute", th.IntegerType(minimum=1), default=600,
+                description="Request budget kept to, besides the vendor's `X-RateLimit-*` headers."),
+    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
+                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
+    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
+                description="Seconds to wait for one response."),
+)
+
+AUTH_HINT = ("SuperOffice (CRM) refused the credentials: check the `api_key` setting (a key of an active "
+             "API user); a 403 means the key lacks access to this endpoint")
+
+
+class SuperOfficeAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <api_key>`` on every request; the key is registered as a secret."""
+
+    def __init__(self, api_key: str) -> None:
+        REDACTOR.add(api_key)
+        self._authorization = f"Bearer {api_key}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._authorization
+        return request
+
+
+def error_message(response: requests.Response) -> str | None:
+    """SuperOffice (CRM)'s error text: ``{"error": {"message": …, "field": …}}``, else the plain body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return default_vendor_error(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+        return default_vendor_error(response)
+    field = error.get("field")
+    return (f"{field}: " if field else "") + error["message"][:500]
+
+
+class SuperOfficeConnection(BaseConnection):
+    """Everything a plugin needs to talk to one SuperOffice (CRM) account, built from its config."""
+
+    default_headers: t.ClassVar[t.Mapping[str, str]] = {"Accept": "application/json"}
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.base_url  # noqa: B018 - a wrong base_url is a config error naming it, before any request
+
+    @cached_property
+    def auth(self) -> SuperOfficeAuth:
+        return SuperOfficeAuth(str(self.config["api_key"]))
+
+    @cached_property
+    def base_url(self) -> str:
+        """The API base, without a trailing slash; a value that is no http(s) URL names the setting."""
+        url = str(self.config["base_url"]).strip().rstrip("/")
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConnectionConfigError(
+                f"base_url must be an http(s) URL such as https://api.example.com/api/v1; got {url!r}")
+        return url
+
+    @cached_property
+    def url_setting(self) -> UrlSetting:
+        return UrlSetting("base_url", address=self.base_url, hint="the API base URL")
+
+    def rate_limiter(self, scope: t.Any = None) -> RateLimiter:
+        """One budget for the account: every stream and publishing thread shares it."""
+        return self.once("rate_limiter", lambda: RateLimiter(
+            int(self.config.get("requests_per_minute", 600)), 60.0, name="superoffice", logger=self.logger,
+            header_reader=make_header_reader("X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Limit")))
+
+    def error_hint(self, response: requests.Response) -> str | None:
+        return AUTH_HINT if response.status_code in (401, 403) else None
+
+    def vendor_error(self, response: requests.Response) -> str | None:
+        return error_message(response)

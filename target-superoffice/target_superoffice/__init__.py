@@ -1,0 +1,5 @@
+"""target-superoffice: publish records to SuperOffice (CRM).
+
+TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read
+shared/vendors/superoffice-lightspeed-saleslayer.md.
+"""
