@@ -36,11 +36,9 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
+import bench_common
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_common  # noqa: E402
-from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
+from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench
 
 RESULTS = ROOT / "bench" / "results" / "tap_connectwise_throughput.json"
 
@@ -228,7 +226,9 @@ def bench(args: argparse.Namespace) -> dict:
     cache_records = args.cache_records or n + PAGE_SIZE
     workdir = Path(tempfile.mkdtemp(prefix="bench-cw-"))
     log_limit = n // PAGE_SIZE + 50
-    say = (lambda *a: print(*a, file=sys.stderr, flush=True))
+    def say(*parts: object) -> None:
+        print(*parts, file=sys.stderr, flush=True)
+
     sandbox = None
     try:
         say(f"bench: tap {tap}; sandbox {n:,} tickets, cache_records={cache_records:,}; workdir {workdir}")

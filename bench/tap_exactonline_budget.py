@@ -42,11 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_common
 import msgspec
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_common  # noqa: E402
-from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
+from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench
 
 RESULTS = ROOT / "bench" / "results" / "tap_exactonline_budget.json"
 
@@ -176,7 +174,9 @@ def bench(args: argparse.Namespace) -> dict:
     tap = executable("tap-exactonline")
     sandbox_cli = executable("connector-sandbox")
     workdir = Path(tempfile.mkdtemp(prefix="bench-eo-budget-"))
-    say = (lambda *a: print(*a, file=sys.stderr, flush=True))
+    def say(*parts: object) -> None:
+        print(*parts, file=sys.stderr, flush=True)
+
     sandbox = None
     try:
         say(f"bench: tap {tap}; {rows:,} transaction lines, budget {budget}/min; workdir {workdir}")

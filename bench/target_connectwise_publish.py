@@ -36,9 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_common  # noqa: E402
-from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench  # noqa: E402
+import bench_common
+from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench
 
 RESULTS = ROOT / "bench" / "results" / "target_connectwise_publish.json"
 
@@ -132,7 +131,9 @@ def bench(args: argparse.Namespace) -> dict:
     default = default_concurrency(target)
     levels = args.concurrency or sorted({1, default})
     workdir = Path(tempfile.mkdtemp(prefix="bench-cw-publish-"))
-    say = (lambda *a: print(*a, file=sys.stderr, flush=True))
+    def say(*parts: object) -> None:
+        print(*parts, file=sys.stderr, flush=True)
+
     rows = records(n)
     singer_input(workdir / "records.jsonl", rows, with_id=False)
     # UPSERT sends only what differs from the object: its run gets a changed format to PATCH.

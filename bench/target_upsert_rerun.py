@@ -43,8 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import ROOT, BenchError, SandboxProcess, environment, executable, run_bench  # noqa: E402
+from bench_common import ROOT, BenchError, SandboxProcess, environment, executable, run_bench
 
 RESULTS = ROOT / "bench" / "results" / "target_upsert_rerun.json"
 MELTANO = ROOT / ".venv" / "bin" / "meltano"

@@ -9,10 +9,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 port="${SANDBOX_PORT:-8081}"
 tickets="${SANDBOX_TICKETS:-500}"
-source scripts/sandbox.sh
+source scripts/demos/sandbox.sh
 start_connectwise_sandbox "$port" output/sandbox.log --size /service/tickets="$tickets"
 export TAP_CONNECTWISE_SITE="http://127.0.0.1:$port"
 # --full-refresh: the sandbox starts fresh on every demo, so a previous demo's bookmarks would
 # describe another server's data. Against a real ConnectWise, leave it out: runs are incremental.
 uv run --no-sync meltano run --full-refresh tap-connectwise target-duckdb
-uv run --no-sync python scripts/print_row_counts.py output/warehouse.duckdb connectwise
+uv run --no-sync python scripts/demos/print_row_counts.py output/warehouse.duckdb connectwise

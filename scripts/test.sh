@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-# ruff and mypy (configured in pyproject.toml): the packages and the emulators.
-uv run --no-sync ruff check connector-core ./*-client tap-* target-* sandbox/connector_sandbox
+# ruff (the whole tree) and mypy (the packages and the emulators), configured in pyproject.toml.
+uv run --no-sync ruff check .
 uv run --no-sync mypy
-uv run --no-sync pytest "$@"
+# Two workers (TEST_WORKERS): the tests that run Meltano share .meltano/ and are one xdist group
+# ("meltano"), run by one worker in turn (--dist loadgroup).
+uv run --no-sync pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -1,1 +1,2 @@
-"""The test suite: one package per vendor (tap, target, emulator), the shared library (core) and the emulator kit (sandbox)."""
+"""The test suite: one package per vendor (tap, target, emulator), the shared library (core) and the
+emulator kit (sandbox)."""

@@ -268,7 +268,7 @@ def test_an_unreachable_url_fails_on_the_first_attempt_naming_the_setting(
         assert secret not in proc.stderr + proc.stdout
 
 
-# -- under Meltano --------------------------------------------------------------------------------
+# -- under Meltano (one xdist worker runs every test of the group "meltano": they share .meltano/) -----
 
 @pytest.fixture(scope="module")
 def meltano_env(tmp_path_factory) -> dict:
@@ -282,6 +282,7 @@ def meltano(env: dict, *args: str, **extra_env: str) -> subprocess.CompletedProc
                           env={**env, **extra_env}, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.xdist_group("meltano")
 def test_meltano_invoke_shows_the_bad_setting(meltano_env):
     proc = meltano(meltano_env, "invoke", "tap-connectwise", "--discover",
                    TAP_CONNECTWISE_PAGE_SIZE="5000")
@@ -290,6 +291,7 @@ def test_meltano_invoke_shows_the_bad_setting(meltano_env):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.xdist_group("meltano")
 def test_meltano_run_shows_the_unreachable_url(meltano_env):
     proc = meltano(meltano_env, "run", "tap-connectwise", "target-jsonl",
                    TAP_CONNECTWISE_SITE=REFUSED)

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_settings_tables_match_about():
-    proc = subprocess.run([sys.executable, "scripts/update_readme_settings.py", "--check"],
+    proc = subprocess.run([sys.executable, "scripts/dev/update_readme_settings.py", "--check"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -62,6 +62,20 @@ CLIENT_ID_HINT = ("ConnectWise rejected the clientId header: set the `client_id`
                   "integration's clientId from developer.connectwise.com")
 
 
+def error_message(response: requests.Response) -> str | None:
+    """ConnectWise's error text: ``{"code", "message", "errors": [{"field"|"resource", "message"}]}``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or None
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message") or body.get("error")
+    details = [f"{e.get('field') or e.get('resource')}: {e.get('message')}"
+               for e in body.get("errors") or [] if isinstance(e, dict)]
+    return "; ".join([m for m in [message, *details] if m])[:500] or None
+
+
 def error_hint(response: requests.Response) -> str | None:
     """Which setting to fix, for an error response of ConnectWise."""
     if response.status_code == 400 and b"clientid" in response.content.lower():
@@ -96,6 +110,9 @@ class ConnectWiseConnection(BaseConnection):
 
     def error_hint(self, response: requests.Response) -> str | None:
         return error_hint(response)
+
+    def vendor_error(self, response: requests.Response) -> str | None:
+        return error_message(response)
 
     @property
     def base_url(self) -> str:

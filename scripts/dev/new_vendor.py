@@ -19,7 +19,7 @@ and adds the vendor to every list of the suite: ``vendors.json`` (completing a `
 that name), the root ``pyproject.toml`` (workspace members, dependencies, sources, ruff and mypy),
 ``meltano.yml`` (the tap and the target as custom plugins, and their sandbox config) and the
 README's plugin table (rebuilt from ``vendors.json``). Then, unless ``--no-sync``, ``uv sync`` and
-``scripts/update_readme_settings.py`` for the two plugins' settings tables.
+``scripts/dev/update_readme_settings.py`` for the two plugins' settings tables.
 
 Every generated file starts with a ``TODO(NAME)`` naming the vendor doc to read; what is generated
 runs and its tests pass as it is. ``grep -rn "TODO(NAME)"`` lists what to replace.
@@ -340,13 +340,13 @@ def main(argv: list[str] | None = None) -> int:
         uv = find_uv()
         if uv is None:
             raise ScaffoldError("uv is not on PATH (bash scripts/setup.sh installs it); or pass --no-sync")
-        run([uv, "sync"], root)  # offline too: UV_OFFLINE=1 with the cache warm
+        run([uv, "sync"], root)  # a new resolution: the package registry, through uv's cache
         bin_dir = root / ".venv" / "bin"
         # The template's imports are sorted for its own name; sorted again for the vendor's.
         run([str(bin_dir / "ruff"), "check", "--quiet", "--fix", "--select", "I",
              *[str(p) for p in generated_code(root, args.name)]], root)
-        run([str(bin_dir / "python"), "scripts/update_readme_settings.py", f"tap-{args.name}", f"target-{args.name}"],
-            root)
+        run([str(bin_dir / "python"), "scripts/dev/update_readme_settings.py",
+             f"tap-{args.name}", f"target-{args.name}"], root)
     print(f"next: uv run --no-sync pytest tests/{args.name} tests/test_registry.py -q; then "
           f"grep -rn 'TODO({args.name})' . --include='*.py' --include='*.md' --include='*.toml' "
           "--include='*.yml' and replace the scaffold's made-up API with the vendor's")

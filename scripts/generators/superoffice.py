@@ -2,7 +2,8 @@
 target's entities and the emulator's API catalog.
 
 TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``. :data:`SPEC` below is the scaffold's
-made-up API (one entity, ``/items``). Read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM), put the vendor's
+made-up API (one entity, ``/items``). Read
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM), put the vendor's
 specs under ``shared/specs/superoffice/`` (an OpenAPI document, a metadata file) and replace
 :func:`load_spec` by a reader of them that returns the same shape; the three writers stay. The
 emulator's catalog comes from the specs too, never from a plugin's package: that independence is

@@ -1,6 +1,6 @@
 """The packaged ConnectWise stream catalog (``catalog.json``), generated from the vendor specs.
 
-``catalog.json`` is written by ``scripts/generate_connectwise_catalog.py`` and committed: streams as
+``catalog.json`` is written by ``scripts/generators/connectwise.py`` and committed: streams as
 data (path, parent, keys, cursor, pagination) plus the models their schemas are built from. This
 module turns it into Singer JSON schemas, inlining model references.
 """

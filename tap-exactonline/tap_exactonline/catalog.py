@@ -1,6 +1,6 @@
 """The packaged Exact Online stream catalog (``catalog.json``), generated from the vendor specs.
 
-``catalog.json`` is written by ``scripts/generate_exactonline_catalog.py`` and committed: one
+``catalog.json`` is written by ``scripts/generators/exactonline.py`` and committed: one
 stream per entity (sync where Exact has one, else bulk, else the regular endpoint) with its scalar
 columns and key.
 """

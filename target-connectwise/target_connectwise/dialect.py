@@ -292,17 +292,6 @@ class ConnectWiseDialect(PublishDialect):
             return None
         return body.get("id") if isinstance(body, dict) else None
 
-    def vendor_error(self, response: requests.Response) -> str | None:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text[:500] or None
-        if not isinstance(body, dict):
-            return None
-        message = body.get("message") or body.get("error")
-        details = [f"{e.get('field') or e.get('resource')}: {e.get('message')}"
-                   for e in body.get("errors") or [] if isinstance(e, dict)]
-        return "; ".join([m for m in [message, *details] if m])[:500] or None
 
 
 def _object_fields(payload: dict) -> dict:

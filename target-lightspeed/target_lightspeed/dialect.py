@@ -20,7 +20,7 @@ from jsonschema import Draft7Validator
 from connector_core.catalog import packaged_json
 from connector_core.params import render_path, template_params
 from connector_core.publish import FoundObject, PublishDialect, PublishItem, Reject, Request
-from lightspeed_client import LightspeedConnection, error_message
+from lightspeed_client import LightspeedConnection
 
 
 def entities() -> dict[str, t.Any]:
@@ -160,5 +160,3 @@ class LightspeedDialect(PublishDialect):
             raise Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else ""),
                          status=response.status_code, vendor_message=vendor)
 
-    def vendor_error(self, response: requests.Response) -> str | None:
-        return error_message(response)

@@ -1,4 +1,4 @@
-"""scripts/demo_exactonline.sh end to end, run twice: its tables and row counts equal the emulator's.
+"""scripts/demos/exactonline.sh end to end, run twice: its tables and row counts equal the emulator's.
 
 The demo starts its own emulator (a separate process, stopped when the script exits), so the
 expected counts come from an in-process emulator built with the same seed and sizes: the data are
@@ -18,11 +18,16 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from connector_sandbox.exactonline import ExactOnlineSandbox
 
+# Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
+# runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("meltano")
+
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "scripts" / "demo_exactonline.sh"
+DEMO = ROOT / "scripts" / "demos" / "exactonline.sh"
 
 # Sizes passed to the demo (different from its defaults, to show the overrides reach the emulator).
 SIZES = {

@@ -91,8 +91,9 @@ class AcmeSandbox(OAuthControl, SandboxServer):
                                          client_id="acme-app", client_secret="acme-secret", redirect_uri=None,
                                          user_id="user-1", routes={"/oauth/authorize": "authorize",
                                                                    "/oauth/token": "token", "/oauth/revoke": "revoke"})
-        self.quota = Quota(self.clock, [Window("5min", per_5_minutes, 300, aligned=False, limit_header="X-RateLimit-Limit",
-                                               remaining_header="X-RateLimit-Remaining")], retry_after="http-date",
+        window = Window("5min", per_5_minutes, 300, aligned=False, limit_header="X-RateLimit-Limit",
+                        remaining_header="X-RateLimit-Remaining")
+        self.quota = Quota(self.clock, [window], retry_after="http-date",
                            refusal_body=lambda d: {"error": "Too Many Requests", "message": "Rate limiting enforced"})
 
     def handle_api(self, request: Request) -> Response:

@@ -199,7 +199,8 @@ def test_early_refresh_refusal_chain_revocation_and_vendor_error_bodies():
     tokens = server.issue_tokens()
     assert tokens["expires_in"] == "600"
     status, headers, body = _grant(server, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
-    assert (status, headers, body) == (400, {"Reason": "TooEarly"}, {"error": "access_denied", "error_description": "not yet"})
+    refused = {"error": "access_denied", "error_description": "not yet"}
+    assert (status, headers, body) == (400, {"Reason": "TooEarly"}, refused)
     clock.advance(570)
     newer = _grant(server, grant_type="refresh_token", refresh_token=tokens["refresh_token"])[2]
     assert _grant(server, grant_type="refresh_token", refresh_token=tokens["refresh_token"])[0] == 400
@@ -255,7 +256,8 @@ def test_a_new_vendor_gets_oauth_paging_quota_and_control_plane(acme):
     created = requests.post(f"{control}/create", json={"path": "/api/items", "record": {"name": "New"}})
     assert created.status_code == 201 and created.json()["id"] == 131
     assert requests.post(f"{control}/create", json={"path": "/api/items", "record": {}}).status_code == 400
-    assert requests.post(f"{control}/touch", json={"path": "/api/items", "ids": [2]}).json()["touched"][0]["name"].endswith(" *")
+    touched = requests.post(f"{control}/touch", json={"path": "/api/items", "ids": [2]}).json()["touched"]
+    assert touched[0]["name"].endswith(" *")
     assert requests.post(f"{control}/delete", json={"path": "/api/items", "id": 3}).json() == {"ok": True}
     assert acme.count("/api/items") == 130 and acme.get("/api/items", 3) is None
     assert requests.post(f"{control}/tokens").json()["token_type"] == "Bearer"

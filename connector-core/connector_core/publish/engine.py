@@ -146,6 +146,9 @@ class PublishDialect:
     #: The package whose generated ``entities.json`` maps the vendor's tap streams to entities
     #: (``{"streams": {stream: entity}}``); None: no stream has a default mapping.
     entities_package: t.ClassVar[str | None] = None
+    #: The vendor connection the dialect writes through (a vendor dialect's constructor sets it):
+    #: its ``vendor_error`` and ``error_hint`` read the vendor's answers. None: generic readings.
+    connection: t.Any = None
 
     @classmethod
     def for_target(cls, target: t.Any) -> PublishDialect:
@@ -251,7 +254,14 @@ class PublishDialect:
         return None
 
     def vendor_error(self, response: requests.Response) -> str | None:
-        return default_vendor_error(response)
+        """The vendor's error text in an answer: the connection's reading of its error body."""
+        if self.connection is None:
+            return default_vendor_error(response)
+        return self.connection.vendor_error(response)
+
+    def error_hint(self, response: requests.Response) -> str | None:
+        """Which setting to fix after a refusal (the connection's hint); None: no hint."""
+        return self.connection.error_hint(response) if self.connection is not None else None
 
     def observe(self, request: Request, response: requests.Response) -> None:
         """Called with every final answer (after retries); e.g. to count the vendor's errors."""
@@ -555,9 +565,9 @@ class Publisher:
             # Refused credentials are no fault of the record: rejecting every record (and passing
             # STATE on) would lose the run; stop it instead.
             vendor = self.dialect.vendor_error(response)
+            hint = self.dialect.error_hint(response) or "check the credentials"
             raise PublishError(redact(f"{request.method} {_path_of(request.url)} answered 401"
-                                      + (f": {vendor}" if vendor else "")
-                                      + "; check the credentials"))
+                                      + (f": {vendor}" if vendor else "") + f"; {hint}"))
         return response
 
 

@@ -21,6 +21,10 @@ from connector_sandbox.connectwise import (
 )
 from tests.connectwise.tap.helpers import START_DATE
 
+# Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
+# runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("meltano")
+
 ROOT = Path(__file__).resolve().parents[3]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]
 

@@ -29,6 +29,10 @@ from connector_sandbox.connectwise import (
     ConnectWiseSandbox,
 )
 
+# Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
+# runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("meltano")
+
 ROOT = Path(__file__).resolve().parents[3]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]
 COMPANIES = "/company/companies"

@@ -328,7 +328,8 @@ def test_sync_requires_select_and_line_level_view(api):
 def test_bulk_requires_select(api):
     r = api.get("bulk/Financial/TransactionLines", params={"$filter": "Modified gt datetime'2019-01-01'"})
     assert r.status_code == 400 and error_value(r) == BULK_MESSAGE
-    top1 = api.get("bulk/Financial/TransactionLines", params={"$top": "1", "$filter": "Modified gt datetime'2019-01-01'"})
+    top1 = api.get("bulk/Financial/TransactionLines",
+                   params={"$top": "1", "$filter": "Modified gt datetime'2019-01-01'"})
     assert top1.status_code == 200 and len(top1.json()["d"]["results"]) == 1
     ok = api.get("bulk/Financial/TransactionLines", params={"$select": "ID,AmountDC",
                                                             "$filter": "Modified gt datetime'2019-01-01'"})

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import duckdb
+import pytest
 
 from tests.exactonline.tap.helpers import (
     DEFAULT_CLIENT_ID,
@@ -24,6 +25,10 @@ from tests.exactonline.tap.helpers import (
     start_sandbox,
     write_store,
 )
+
+# Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
+# runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("meltano")
 
 ROOT = Path(__file__).resolve().parents[3]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]

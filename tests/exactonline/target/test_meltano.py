@@ -10,7 +10,13 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
+
 from tests.exactonline.tap.helpers import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, start_sandbox, write_store
+
+# Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
+# runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("meltano")
 
 ROOT = Path(__file__).resolve().parents[3]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]

@@ -2,7 +2,8 @@
 validation, the control plane and the command line.
 
 TODO(lightspeed): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them from Lightspeed (retail POS)'s documented contract (``shared/vendors/superoffice-lightspeed-saleslayer.md``), each
+made-up API. Rewrite them from Lightspeed (retail POS)'s documented contract
+(``shared/vendors/superoffice-lightspeed-saleslayer.md``), each
 with the sentence of the docs it checks.
 """
 
@@ -14,9 +15,9 @@ import pytest
 import requests
 
 from connector_sandbox.cli import build_parser
-from connector_sandbox.registry import emulators
 from connector_sandbox.lightspeed import DEFAULT_API_KEY, LightspeedSandbox
 from connector_sandbox.lightspeed.cli import LightspeedEmulator
+from connector_sandbox.registry import emulators
 
 
 @pytest.fixture

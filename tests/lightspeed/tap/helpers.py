@@ -1,7 +1,8 @@
 """Run tap-lightspeed as users do (a subprocess) against the in-process Lightspeed (retail POS) emulator.
 
 TODO(lightspeed): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real streams (read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for Lightspeed (retail POS)).
+the vendor's real streams (read
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` for Lightspeed (retail POS)).
 """
 
 from __future__ import annotations

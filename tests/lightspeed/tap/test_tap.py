@@ -2,7 +2,8 @@
 errors that name the setting, secrets kept out of the output; plus singer-sdk's standard tap tests.
 
 TODO(lightspeed): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them for Lightspeed (retail POS)'s contract (``shared/vendors/superoffice-lightspeed-saleslayer.md``) as the tap learns it.
+made-up API. Rewrite them for Lightspeed (retail POS)'s contract
+(``shared/vendors/superoffice-lightspeed-saleslayer.md``) as the tap learns it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_lightspeed.tap import TapLightspeed
-from tests.tap_runner import run_tap_process
 from tests.lightspeed.tap.helpers import API_KEY, TAP, run_tap, start_sandbox, tap_config
+from tests.tap_runner import run_tap_process
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Run target-lightspeed as users do (a subprocess fed Singer messages) against the Lightspeed (retail POS) emulator.
 
 TODO(lightspeed): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real entities (read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for Lightspeed (retail POS)).
+the vendor's real entities (read
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` for Lightspeed (retail POS)).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import typing as t
 from pathlib import Path
 
 from connector_sandbox.lightspeed import LightspeedSandbox
-from tests.target_runner import RecordsWriteBodies, TargetRun, run_target_process
 from tests.lightspeed.tap.helpers import API_KEY
+from tests.target_runner import RecordsWriteBodies, TargetRun, run_target_process
 
 TARGET = [sys.executable, "-m", "target_lightspeed"]
 

@@ -2,7 +2,8 @@
 validation, the control plane and the command line.
 
 TODO(saleslayer): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them from Sales Layer (PIM)'s documented contract (``shared/vendors/superoffice-lightspeed-saleslayer.md``), each
+made-up API. Rewrite them from Sales Layer (PIM)'s documented contract
+(``shared/vendors/superoffice-lightspeed-saleslayer.md``), each
 with the sentence of the docs it checks.
 """
 

@@ -1,7 +1,8 @@
 """Run tap-saleslayer as users do (a subprocess) against the in-process Sales Layer (PIM) emulator.
 
 TODO(saleslayer): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real streams (read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for Sales Layer (PIM)).
+the vendor's real streams (read
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` for Sales Layer (PIM)).
 """
 
 from __future__ import annotations

@@ -1,1 +1,4 @@
-"""SuperOffice (CRM) tests. TODO(superoffice): scaffolded by scripts/dev/new_vendor.py; read shared/vendors/superoffice-lightspeed-saleslayer.md."""
+"""SuperOffice (CRM) tests.
+
+TODO(superoffice): scaffolded by scripts/dev/new_vendor.py; read shared/vendors/superoffice-lightspeed-saleslayer.md.
+"""

@@ -1,7 +1,8 @@
 """Run tap-superoffice as users do (a subprocess) against the in-process SuperOffice (CRM) emulator.
 
 TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real streams (read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM)).
+the vendor's real streams (read
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM)).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Run target-superoffice as users do (a subprocess fed Singer messages) against the SuperOffice (CRM) emulator.
 
 TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real entities (read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM)).
+the vendor's real entities (read
+``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM)).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import typing as t
 from pathlib import Path
 
 from connector_sandbox.superoffice import SuperOfficeSandbox
-from tests.target_runner import RecordsWriteBodies, TargetRun, run_target_process
 from tests.superoffice.tap.helpers import API_KEY
+from tests.target_runner import RecordsWriteBodies, TargetRun, run_target_process
 
 TARGET = [sys.executable, "-m", "target_superoffice"]
 

@@ -2,7 +2,8 @@
 target's entities and the emulator's API catalog.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. :data:`SPEC` below is the scaffold's
-made-up API (one entity, ``/items``). Read ``TMPL_DOC`` for TMPL_SYSTEM, put the vendor's
+made-up API (one entity, ``/items``). Read
+``TMPL_DOC`` for TMPL_SYSTEM, put the vendor's
 specs under ``shared/specs/tmplvendor/`` (an OpenAPI document, a metadata file) and replace
 :func:`load_spec` by a reader of them that returns the same shape; the three writers stay. The
 emulator's catalog comes from the specs too, never from a plugin's package: that independence is
@@ -16,16 +17,17 @@ Writes (and ``--check`` compares, exit 1 when one is stale):
   each entity is written from by default;
 - ``sandbox/connector_sandbox/tmplvendor/api_catalog.json``: what the emulator serves and checks.
 
-Usage: python scripts/generators/tmplvendor.py [--check]
+Usage: python scripts/generators/tmplvendor.py [--specs DIR] [--check]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import typing as t
 from pathlib import Path
+
+import outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED_BY = "scripts/generators/tmplvendor.py"
@@ -124,28 +126,11 @@ def render(obj: t.Any) -> str:
     return json.dumps(obj, indent=1, sort_keys=True) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a written file is stale")
-    args = parser.parse_args(argv)
-    spec = load_spec()
+def derive(specs: Path) -> dict[Path, str]:
+    spec = load_spec()  # TODO(tmplvendor): read the vendor's specs from ``specs``
     wanted = {"tap": tap_catalog(spec), "target": target_entities(spec), "emulator": emulator_catalog(spec)}
-    stale = []
-    for part, path in OUTPUTS.items():
-        text = render(wanted[part])
-        if path.exists() and path.read_text() == text:
-            continue
-        stale.append(str(path.relative_to(ROOT)))
-        if not args.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    if args.check and stale:
-        print("stale (run " + GENERATED_BY + "):", *stale)
-        return 1
-    for name in ([] if args.check else stale):
-        print("wrote", name)
-    return 0
+    return {path: render(wanted[part]) for part, path in OUTPUTS.items()}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(outputs.main(__doc__ or "", "tmplvendor", derive))

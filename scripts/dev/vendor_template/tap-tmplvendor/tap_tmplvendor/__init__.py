@@ -1,4 +1,5 @@
 """tap-tmplvendor: a Singer tap for TMPL_SYSTEM.
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read TMPL_DOC.
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read
+TMPL_DOC.
 """

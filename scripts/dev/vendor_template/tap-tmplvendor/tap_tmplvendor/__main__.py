@@ -1,6 +1,7 @@
 """Run the tap: ``python -m tap_tmplvendor``.
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read TMPL_DOC.
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read
+TMPL_DOC.
 """
 
 from tap_tmplvendor.tap import TapTmplVendor

@@ -1,7 +1,8 @@
 """The TMPL_SYSTEM stream: one class serves every catalog stream and custom stream.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's paging and
-filtering rules in ``TMPL_DOC`` and replace what this scaffold assumes: pages asked
+filtering rules in
+``TMPL_DOC`` and replace what this scaffold assumes: pages asked
 with ``page`` (1-based) and ``per_page``, answered ``{"data": [...], "next_page": n | null}`` in
 id order; an incremental read asks ``updated_since`` (inclusive, RFC 3339).
 """
@@ -13,11 +14,10 @@ from datetime import timezone
 
 import requests
 from singer_sdk.pagination import JSONPathPaginator
+from tmplvendor_client import TmplVendorConnection
 
 from connector_core import render_path
 from connector_core.streams import VendorStream
-from tmplvendor_client import TmplVendorConnection
-
 from tap_tmplvendor.catalog import StreamSpec
 
 if t.TYPE_CHECKING:

@@ -1,6 +1,7 @@
 """tap-tmplvendor: a Singer tap for TMPL_SYSTEM.
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read ``TMPL_DOC`` for
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read
+``TMPL_DOC`` for
 TMPL_SYSTEM and add the vendor's own settings (filters, tenants) next to the connection's.
 """
 
@@ -12,6 +13,7 @@ from functools import cached_property
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from tmplvendor_client import CONNECTION_SETTINGS, TmplVendorConnection
 
 from connector_core import install_log_redaction
 from connector_core.cli import OneLineErrorsMixin
@@ -19,7 +21,6 @@ from connector_core.custom_streams import CustomStreamsMixin, custom_streams_set
 from connector_core.settings import ValidatedSettingsMixin, config_error
 from tap_tmplvendor import catalog
 from tap_tmplvendor.client import TmplVendorStream
-from tmplvendor_client import CONNECTION_SETTINGS, TmplVendorConnection
 
 CUSTOM_STREAMS = custom_streams_setting(
     endpoint="Endpoint template below the API base, e.g. `/items/{id}`.",

@@ -1,4 +1,5 @@
 """target-tmplvendor: publish records to TMPL_SYSTEM.
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read TMPL_DOC.
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read
+TMPL_DOC.
 """

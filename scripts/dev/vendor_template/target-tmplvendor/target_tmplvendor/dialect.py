@@ -1,7 +1,8 @@
 """TMPL_SYSTEM's publish dialect: which methods each endpoint allows, bodies and look-ups.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's write contract in
-``TMPL_DOC`` and replace what this scaffold assumes: POST on a collection creates (the
+``TMPL_DOC`` and replace what this scaffold assumes: POST on a collection creates (th
+e
 object with its id), PUT on ``{collection}/{id}`` replaces the whole object, PATCH takes the
 changed fields as a JSON object, DELETE answers 204; a collection's list endpoint filters on the
 fields its catalog names (``?code=X``), which UPSERT's ``match`` uses. Endpoints, methods and
@@ -15,11 +16,11 @@ from functools import lru_cache
 
 import requests
 from jsonschema import Draft7Validator
+from tmplvendor_client import TmplVendorConnection
 
 from connector_core.catalog import packaged_json
 from connector_core.params import render_path, template_params
 from connector_core.publish import FoundObject, PublishDialect, PublishItem, Reject, Request
-from tmplvendor_client import TmplVendorConnection, error_message
 
 
 def entities() -> dict[str, t.Any]:
@@ -159,5 +160,3 @@ class TmplVendorDialect(PublishDialect):
             raise Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else ""),
                          status=response.status_code, vendor_message=vendor)
 
-    def vendor_error(self, response: requests.Response) -> str | None:
-        return error_message(response)

@@ -1,17 +1,18 @@
 """target-tmplvendor: publish records to any TMPL_SYSTEM entity, with method mapping.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; add the vendor's own target
-settings (read ``TMPL_DOC`` for TMPL_SYSTEM) next to the connection's and the engine's.
+settings (read
+``TMPL_DOC`` for TMPL_SYSTEM) next to the connection's and the engine's.
 """
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
+from tmplvendor_client import CONNECTION_SETTINGS, TmplVendorConnection
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
 from target_tmplvendor.dialect import TmplVendorDialect
-from tmplvendor_client import CONNECTION_SETTINGS, TmplVendorConnection
 
 
 class TargetTmplVendor(PublishTarget):

@@ -1,6 +1,7 @@
 """TMPL_SYSTEM API client shared by tap-tmplvendor and target-tmplvendor.
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read TMPL_DOC.
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; read
+TMPL_DOC.
 """
 
 from tmplvendor_client.connection import (

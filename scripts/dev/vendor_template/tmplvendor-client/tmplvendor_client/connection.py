@@ -1,7 +1,8 @@
 """The TMPL_SYSTEM connection: settings, authentication, base URL, limits and errors.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's contract in
-``TMPL_DOC`` (authentication, regional hosts, rate-limit headers, error bodies) and
+``TMPL_DOC`` (authentication, regional hosts, rate-limit headers, error bodies) an
+d
 replace what this scaffold assumes: an API key sent as ``Authorization: Bearer <api_key>``, an
 API at ``base_url`` (e.g. ``https://api.example.com/api/v1``), a budget per minute announced in
 ``X-RateLimit-Limit/Remaining/Reset`` (reset in epoch seconds) and errors as

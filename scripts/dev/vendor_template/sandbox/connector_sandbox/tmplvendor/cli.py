@@ -3,7 +3,8 @@
 The API key defaults to the sandbox's published one and can be overridden by ``--api-key`` or the
 environment (``TMPLVENDOR_SANDBOX_API_KEY``).
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; the vendor's own options (read TMPL_DOC).
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; the vendor's own options (read
+TMPL_DOC).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The TMPL_SYSTEM emulator, on the shared kit (``sandbox/README.md``, "Adding a vendor's emulator").
 
-TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Build it from the vendor's contract
-in ``TMPL_DOC`` and its specs, not from the tap's code, and replace what this scaffold
+TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``. Build it from the vendor's
+contract in ``TMPL_DOC`` and its specs, not from the tap's code, and replace what this scaffold
 makes up. Say in a comment which reading you chose where the docs are UNCERTAIN.
 
 What it serves (the collections of ``api_catalog.json``, written by ``scripts/generators/tmplvendor.py``):

@@ -2,7 +2,8 @@
 validation, the control plane and the command line.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them from TMPL_SYSTEM's documented contract (``TMPL_DOC``), each
+made-up API. Rewrite them from TMPL_SYSTEM's documented contract
+(``TMPL_DOC``), each
 with the sentence of the docs it checks.
 """
 

@@ -2,7 +2,8 @@
 errors that name the setting, secrets kept out of the output; plus singer-sdk's standard tap tests.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them for TMPL_SYSTEM's contract (``TMPL_DOC``) as the tap learns it.
+made-up API. Rewrite them for TMPL_SYSTEM's contract
+(``TMPL_DOC``) as the tap learns it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import atexit
 
 import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
-
 from tap_tmplvendor.tap import TapTmplVendor
-from tests.tap_runner import run_tap_process
 from tests.tmplvendor.tap.helpers import API_KEY, TAP, run_tap, start_sandbox, tap_config
+
+from tests.tap_runner import run_tap_process
 
 
 @pytest.fixture

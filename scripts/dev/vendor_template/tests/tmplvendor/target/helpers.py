@@ -10,9 +10,10 @@ import sys
 import typing as t
 from pathlib import Path
 
+from tests.tmplvendor.tap.helpers import API_KEY
+
 from connector_sandbox.tmplvendor import TmplVendorSandbox
 from tests.target_runner import RecordsWriteBodies, TargetRun, run_target_process
-from tests.tmplvendor.tap.helpers import API_KEY
 
 TARGET = [sys.executable, "-m", "target_tmplvendor"]
 

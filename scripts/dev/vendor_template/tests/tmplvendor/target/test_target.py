@@ -2,16 +2,17 @@
 (sending only what changed, or nothing), rejects with their reasons, and secrets kept out.
 
 TODO(tmplvendor): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them for TMPL_SYSTEM's write contract (``TMPL_DOC``).
+made-up API. Rewrite them for TMPL_SYSTEM's write contract
+(``TMPL_DOC``).
 """
 
 from __future__ import annotations
 
 import pytest
-
-from tests.target_runner import record, schema, state
 from tests.tmplvendor.tap.helpers import API_KEY
 from tests.tmplvendor.target.helpers import run_target, start_sandbox, target_config
+
+from tests.target_runner import record, schema, state
 
 ITEM = {"type": "object", "properties": {"id": {"type": ["integer", "null"]}, "code": {"type": ["string", "null"]},
                                          "name": {"type": ["string", "null"]}, "price": {"type": ["number", "null"]},

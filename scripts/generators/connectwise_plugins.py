@@ -7,7 +7,7 @@ reference folder (``../shared/specs/connectwise`` by default) and writes
 request-body models), which the plugins load at run time. The plugins never read the reference
 folder; rerun this script when the specs change and commit the output.
 
-Usage: python scripts/generate_connectwise_catalog.py [--specs DIR] [--out FILE]
+Written by the entry point ``python scripts/generators/connectwise.py [--check]``.
 
 What it decides, per list endpoint:
 - the stream name: the path in snake case without ``{params}``
@@ -26,16 +26,15 @@ What it decides, per list endpoint:
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
+import sys
 import typing as t
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "connectwise"
-DEFAULT_OUT = ROOT / "tap-connectwise" / "tap_connectwise" / "catalog.json"
-DEFAULT_ENTITIES_OUT = ROOT / "target-connectwise" / "target_connectwise" / "entities.json"
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG_OUT = ROOT / "tap-connectwise" / "tap_connectwise" / "catalog.json"
+ENTITIES_OUT = ROOT / "target-connectwise" / "target_connectwise" / "entities.json"
 
 # Streams selected when the user gives no catalog: the entities PSA reporting is built on.
 DEFAULT_SELECTED = [
@@ -174,7 +173,7 @@ def build_entities(specs: Path) -> dict:
     for entry in endpoints.values():
         entry["methods"].sort()
     return {
-        "generated_by": "scripts/generate_connectwise_catalog.py",
+        "generated_by": "scripts/generators/connectwise.py",
         "source": "ConnectWise Manage API 2025.1 (derived operation and model catalogs)",
         "endpoints": dict(sorted(endpoints.items())),
         "definitions": dict(sorted(schemas.items())),
@@ -267,7 +266,7 @@ def build(specs: Path) -> dict:
                              lambda model: model_schema(model, models))
 
     return {
-        "generated_by": "scripts/generate_connectwise_catalog.py",
+        "generated_by": "scripts/generators/connectwise.py",
         "source": "ConnectWise Manage API 2025.1 (derived list-endpoint, operation and model catalogs)",
         "streams": streams,
         "get_templates": dict(sorted(get_templates.items())),
@@ -324,32 +323,21 @@ def _refs(schema: object):
             yield from _refs(value)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--entities-out", type=Path, default=DEFAULT_ENTITIES_OUT)
-    args = parser.parse_args()
-    entities = build_entities(args.specs)
-    catalog = build(args.specs)
+def outputs(specs: Path) -> dict[Path, str]:
+    """tap-connectwise's catalog and target-connectwise's entities, as written."""
+    entities = build_entities(specs)
+    catalog = build(specs)
     # tap-connectwise's stream names for the collections the target can write, so a stream named
     # like a tap stream maps to its entity without configuration.
     entities["streams"] = {
         st["name"]: st["path"] for st in catalog["streams"]
         if st["parent"] is None and "POST" in entities["endpoints"].get(st["path"], {}).get("methods", [])
     }
-    args.entities_out.parent.mkdir(parents=True, exist_ok=True)
-    args.entities_out.write_text(json.dumps(entities, separators=(",", ":")) + "\n")
-    print(f"wrote {args.entities_out.relative_to(ROOT)}: {len(entities['endpoints'])} endpoints, "
-          f"{len(entities['definitions'])} body models")
-    args.out.write_text(json.dumps(catalog, indent=None, separators=(",", ":"), sort_keys=False) + "\n")
     top = sum(1 for s in catalog["streams"] if s["parent"] is None)
-    print(
-        f"wrote {args.out.relative_to(ROOT)}: {len(catalog['streams'])} streams ({top} top-level, "
-        f"{len(catalog['streams']) - top} child), {len(catalog['schemas'])} schemas, "
-        f"{len(catalog['unreachable'])} nested endpoints without a parent list endpoint"
-    )
-
-
-if __name__ == "__main__":
-    main()
+    print(f"{ENTITIES_OUT.relative_to(ROOT)}: {len(entities['endpoints'])} endpoints, "
+          f"{len(entities['definitions'])} body models; {CATALOG_OUT.relative_to(ROOT)}: "
+          f"{len(catalog['streams'])} streams ({top} top-level, {len(catalog['streams']) - top} child), "
+          f"{len(catalog['schemas'])} schemas, {len(catalog['unreachable'])} nested endpoints without a "
+          "parent list endpoint", file=sys.stderr)
+    return {ENTITIES_OUT: json.dumps(entities, separators=(",", ":")) + "\n",
+            CATALOG_OUT: json.dumps(catalog, indent=None, separators=(",", ":"), sort_keys=False) + "\n"}

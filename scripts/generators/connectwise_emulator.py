@@ -12,21 +12,18 @@ Writes:
 Only facts about the API are kept (method, path, parameter types, body/return type, field names,
 JSON kinds, required flags, max lengths, enum values); no prose is copied.
 
-Usage:
-  uv run python scripts/generate_sandbox_connectwise.py [--specs DIR] [--out FILE]
+Written by the entry point ``python scripts/generators/connectwise.py [--check]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SPECS = REPO.parent / "shared" / "specs" / "connectwise"
-DEFAULT_OUT = REPO / "sandbox" / "connector_sandbox" / "connectwise" / "api_catalog.json"
+REPO = Path(__file__).resolve().parents[2]
+CATALOG_OUT = REPO / "sandbox" / "connector_sandbox" / "connectwise" / "api_catalog.json"
 
 PRIMITIVES = {
     "string": "string",
@@ -77,15 +74,12 @@ def clean_path(path: str) -> tuple[str, bool]:
     return fixed, ok
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = ap.parse_args(argv)
+def outputs(specs: Path) -> dict[Path, str]:
+    """The emulator's API catalog, as written."""
 
-    ops_doc = json.loads((args.specs / "cw_manage_2025.1_operations.derived.json").read_text())
-    models_doc = json.loads((args.specs / "cw_manage_2025.1_models.derived.json").read_text())
-    openapi = json.loads((args.specs / "openapi_get_subset_2026.4.wdyoung4383.json").read_text())
+    ops_doc = json.loads((specs / "cw_manage_2025.1_operations.derived.json").read_text())
+    models_doc = json.loads((specs / "cw_manage_2025.1_models.derived.json").read_text())
+    openapi = json.loads((specs / "openapi_get_subset_2026.4.wdyoung4383.json").read_text())
     schemas = openapi.get("components", {}).get("schemas", {})
 
     operations = []
@@ -153,15 +147,15 @@ def main(argv: list[str] | None = None) -> int:
                 "cw_manage_2025.1_models.derived.json (same origin)",
                 "openapi_get_subset_2026.4.wdyoung4383.json (enum values only)",
             ],
-            "generator": "scripts/generate_sandbox_connectwise.py",
+            "generator": "scripts/generators/connectwise.py",
             "operationFields": "m=method p=path r=return type b=request body type l=is list GET s=string path params",
-            "modelFields": "[name, kind, ref model or item kind, required, max length, enum, flags n=nullable u=required on updates p=POST only]",
+            "modelFields": "[name, kind, ref model or item kind, required, max length, enum, flags "
+                           "n=nullable u=required on updates p=POST only]",
             "skippedOperations": skipped,
         },
         "operations": operations,
         "models": models,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     # One operation / model per line: compact yet diff-friendly.
     lines = ["{", f' "meta": {json.dumps(catalog["meta"], sort_keys=True)},', ' "operations": [']
     lines.append(",\n".join("  " + json.dumps(o, separators=(",", ":")) for o in operations))
@@ -170,13 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(",\n".join(f"  {json.dumps(k)}:" + json.dumps(v, separators=(",", ":")) for k, v in models.items()))
     lines.append(" }")
     lines.append("}")
-    args.out.write_text("\n".join(lines) + "\n")
-    json.loads(args.out.read_text())  # sanity
+    text = "\n".join(lines) + "\n"
+    json.loads(text)  # sanity
     n_list = sum(1 for o in operations if o["l"])
-    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes): {len(operations)} operations "
+    print(f"{CATALOG_OUT.relative_to(REPO)} ({len(text):,} bytes): {len(operations)} operations "
           f"({n_list} list GETs, {skipped} skipped), {len(models)} models", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return {CATALOG_OUT: text}

@@ -12,22 +12,19 @@ Only facts about the API are kept (path, kind, primary key, verbs, property name
 read-only flags, navigation targets, which endpoints share one table, the sync/Deleted entity type
 codes); no prose is copied.
 
-Usage:
-  uv run python scripts/generate_sandbox_exactonline.py [--specs DIR] [--out FILE]
+Written by the entry point ``python scripts/generators/exactonline.py [--check]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SPECS = REPO.parent / "shared" / "specs" / "exactonline"
-DEFAULT_OUT = REPO / "sandbox" / "connector_sandbox" / "exactonline" / "api_catalog.json"
+REPO = Path(__file__).resolve().parents[2]
+CATALOG_OUT = REPO / "sandbox" / "connector_sandbox" / "exactonline" / "api_catalog.json"
 
 # Edm type -> one-letter code used in the catalog.
 EDM_CODES = {
@@ -67,14 +64,11 @@ def methods_code(methods: list[str] | dict[str, bool]) -> str:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = ap.parse_args(argv)
+def outputs(specs: Path) -> dict[Path, str]:
+    """The emulator's API catalog, as written."""
 
-    picqer = json.loads((args.specs / "exact_entities_picqer_2025-12.derived.json").read_text(encoding="utf-8"))
-    meta19 = json.loads((args.specs / "meta-data_2019-12.dannyvdsluijs.json").read_text(encoding="utf-8"))
+    picqer = json.loads((specs / "exact_entities_picqer_2025-12.derived.json").read_text(encoding="utf-8"))
+    meta19 = json.loads((specs / "meta-data_2019-12.dannyvdsluijs.json").read_text(encoding="utf-8"))
 
     # ---- 2019 facts: per endpoint (by relative path, lower case) Edm types + verbs + read-only.
     by_uri19: dict[str, dict] = {}
@@ -249,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = {
         "meta": {
-            "generated_by": "scripts/generate_sandbox_exactonline.py",
+            "generated_by": "scripts/generators/exactonline.py",
             "sources": ["exact_entities_picqer_2025-12.derived.json (picqer/exact-php-client 8b350573, MIT)",
                         "meta-data_2019-12.dannyvdsluijs.json (DannyvdSluijs/exact-online-api-client-dev-tools, MIT)"],
             "endpoint_count": len(endpoints),
@@ -264,17 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         "deleted_types": deleted_types,
         "dataset_deleted_type": ds_deleted,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(out, separators=(",", ":"), ensure_ascii=False)
     # one endpoint per line keeps diffs readable
     text = text.replace(',{"p":', ',\n{"p":')
-    args.out.write_text(text + "\n", encoding="utf-8")
     kinds = collections.Counter(ep["k"] for ep in endpoints)
-    print(f"wrote {args.out} ({len(text):,} bytes): {len(endpoints)} endpoints {dict(kinds)}, "
+    print(f"{CATALOG_OUT.relative_to(REPO)} ({len(text):,} bytes): {len(endpoints)} endpoints {dict(kinds)}, "
           f"{sum(1 for ep in endpoints if ep.get('mf'))} with mandatory filter, "
           f"{sum(len(v) for v in children.values())} header/line links", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return {CATALOG_OUT: text + "\n"}

@@ -8,7 +8,7 @@ from the reference folder (``../shared/specs/exactonline`` by default) and write
 :func:`build_entities`). The tap never
 reads the reference folder; rerun this script when the specs change and commit the output.
 
-Usage: python scripts/generate_exactonline_catalog.py [--specs DIR] [--out FILE]
+Written by the entry point ``python scripts/generators/exactonline.py [--check]``.
 
 What it decides, per entity (contract §2.4-2.5):
 - ``sync/{Service}/{Entity}`` wherever it exists (Timestamp cursor, 1,000 rows a page), plus
@@ -30,15 +30,14 @@ What it decides, per entity (contract §2.4-2.5):
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPECS = ROOT.parent / "shared" / "specs" / "exactonline"
-DEFAULT_OUT = ROOT / "tap-exactonline" / "tap_exactonline" / "catalog.json"
-DEFAULT_ENTITIES_OUT = ROOT / "target-exactonline" / "target_exactonline" / "entities.json"
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG_OUT = ROOT / "tap-exactonline" / "tap_exactonline" / "catalog.json"
+ENTITIES_OUT = ROOT / "target-exactonline" / "target_exactonline" / "entities.json"
 
 EDM_TYPES = {
     "Edm.String": "string", "Edm.Guid": "string", "Edm.DateTime": "date-time",
@@ -133,7 +132,7 @@ def build(specs: Path) -> dict:
                         "selected_by_default": False})
     # Beta endpoints (/api/v1/beta/{division}/service/Entity): streams named beta_..., read like
     # regular endpoints, not selected by default.
-    for path, entity in sorted(by_kind["beta"].items()):
+    for _path, entity in sorted(by_kind["beta"].items()):
         plain_path = entity["path"].split("{division}/", 1)[1]
         props = columns(entity, plain_path.lower())
         key = entity["primaryKey"] if entity["primaryKey"] in props else None
@@ -159,7 +158,7 @@ def build(specs: Path) -> dict:
                                           for k, v in props.items()}}
     names = [s["name"] for s in streams]
     assert len(names) == len(set(names)), "duplicate stream names"
-    return {"source": "scripts/generate_exactonline_catalog.py", "streams": streams,
+    return {"source": "scripts/generators/exactonline.py", "streams": streams,
             "endpoints": endpoints,
             "deleted_entity_types": deleted_entity_types(by_kind, regular, streams)}
 
@@ -274,29 +273,19 @@ def build_entities(specs: Path, catalog: dict) -> dict:
         columns = set(stream["properties"]) - NOT_WRITTEN
         if columns <= set(entities[target]["properties"]):
             streams[stream["name"]] = "/" + target
-    return {"source": "scripts/generate_exactonline_catalog.py", "entities": entities,
+    return {"source": "scripts/generators/exactonline.py", "entities": entities,
             "streams": streams}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--specs", type=Path, default=DEFAULT_SPECS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--entities-out", type=Path, default=DEFAULT_ENTITIES_OUT)
-    args = parser.parse_args()
-    catalog = build(args.specs)
-    args.out.write_text(json.dumps(catalog, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    entities = build_entities(args.specs, catalog)
-    args.entities_out.parent.mkdir(parents=True, exist_ok=True)
-    args.entities_out.write_text(json.dumps(entities, indent=1, sort_keys=True) + "\n",
-                                 encoding="utf-8")
-    print(f"wrote {args.entities_out}: {len(entities['entities'])} writable endpoints, "
-          f"{len(entities['streams'])} tap streams mapped to them")
+def outputs(specs: Path) -> dict[Path, str]:
+    """tap-exactonline's catalog and target-exactonline's entities, as written."""
+    catalog = build(specs)
+    entities = build_entities(specs, catalog)
     kinds: dict[str, int] = {}
     for stream in catalog["streams"]:
         kinds[stream["kind"]] = kinds.get(stream["kind"], 0) + 1
-    print(f"wrote {args.out}: {len(catalog['streams'])} streams {kinds}")
-
-
-if __name__ == "__main__":
-    main()
+    print(f"{ENTITIES_OUT.relative_to(ROOT)}: {len(entities['entities'])} writable endpoints, "
+          f"{len(entities['streams'])} tap streams mapped to them; {CATALOG_OUT.relative_to(ROOT)}: "
+          f"{len(catalog['streams'])} streams {kinds}", file=sys.stderr)
+    return {CATALOG_OUT: json.dumps(catalog, indent=1, sort_keys=True) + "\n",
+            ENTITIES_OUT: json.dumps(entities, indent=1, sort_keys=True) + "\n"}

@@ -13,7 +13,7 @@
 #   TARGET_DUCKDB_FILEPATH (output/warehouse.duckdb), MELTANO_DATABASE_URI (Meltano's state)
 #   DEMO_SKIP_SETUP=1: skip scripts/setup.sh (the test suite, which has set up already)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 [ "${DEMO_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh
 port="${SANDBOX_PORT:-8082}"
 out="${EXACT_DEMO_DIR:-$PWD/output/exactonline}"
@@ -22,7 +22,7 @@ store="$out/demo-token-store.json"       # the tap's token store for the demo
 warehouse="${TARGET_DUCKDB_FILEPATH:-$PWD/output/warehouse.duckdb}"
 mkdir -p "$out" "$(dirname "$warehouse")"
 rm -f "$tokens_file"
-source scripts/sandbox.sh
+source scripts/demos/sandbox.sh
 # --verbose: one log line per request ("... GET /api/v1/100001/sync/CRM/Accounts?... -> 200").
 start_exactonline_sandbox "$port" "$out/sandbox.log" --verbose --tokens-file "$tokens_file" \
   --size financial/TransactionLines="${EXACT_TRANSACTION_LINES:-5000}" \
@@ -60,6 +60,6 @@ export TARGET_DUCKDB_FILEPATH="$warehouse"
 # Online, leave both out: runs are incremental.
 uv run --no-sync python -c 'import duckdb, sys; duckdb.connect(sys.argv[1]).execute("drop schema if exists exactonline cascade")' "$warehouse"
 uv run --no-sync meltano run --full-refresh tap-exactonline target-duckdb
-uv run --no-sync python scripts/print_row_counts.py "$warehouse" exactonline
+uv run --no-sync python scripts/demos/print_row_counts.py "$warehouse" exactonline
 echo "Exact Online emulator: $(grep -c ' -> ' "$out/sandbox.log" || true) requests," \
   "$(grep -c ' -> 429 ' "$out/sandbox.log" || true) answered 429 ($out/sandbox.log)"

@@ -3,7 +3,7 @@
 The table sits between ``<!-- settings:start -->`` and ``<!-- settings:end -->``. Run after
 changing a plugin's settings; ``--check`` exits 1 when a README is stale (the tests call it).
 
-Usage: python scripts/update_readme_settings.py [--check] [PLUGIN_DIR ...]
+Usage: python scripts/dev/update_readme_settings.py [--check] [PLUGIN_DIR ...]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Every tap and target of the registry; each lives in the directory named after its executable.
 PLUGINS = [v[part] for v in json.loads((ROOT / "vendors.json").read_text())["vendors"]
            for part in ("tap", "target") if v.get(part)]
@@ -56,7 +56,7 @@ def main() -> int:
             if not args.check:
                 path.write_text(wanted)
     if stale and args.check:
-        print("settings tables out of date (run scripts/update_readme_settings.py):", *stale)
+        print("settings tables out of date (run scripts/dev/update_readme_settings.py):", *stale)
         return 1
     return 0
 

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import requests
 
-from connector_sandbox.connectwise import (DEFAULT_CLIENT_ID, DEFAULT_COMPANY_ID,
-                                           DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY)
+from connector_sandbox.connectwise import DEFAULT_CLIENT_ID, DEFAULT_COMPANY_ID, DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROSPECTS = ROOT / "samples" / "connectwise" / "prospects.csv"
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the core, sandbox, Exact Online and ConnectWise tests on other Python versions.
 #
-#   scripts/test_pythons.sh [INTERPRETER...]    (default: Python 3.10 and 3.13)
+#   scripts/dev/test_pythons.sh [INTERPRETER...]    (default: Python 3.10 and 3.13)
 #
 # Each interpreter gets its own environment, .venv-py<major.minor>, synced from the committed
 # uv.lock (--locked: fail rather than re-resolve). The test files that run Meltano or the demo
@@ -10,7 +10,7 @@
 # Exits non-zero if any sync or test run fails. To rerun one test in such an environment:
 #   .venv-py3.10/bin/pytest -p no:cacheprovider tests/path/test_x.py::test_name
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 TESTS=(tests/core tests/sandbox tests/exactonline tests/connectwise)
 
