@@ -77,37 +77,18 @@ def _resolve(schema: dict, definitions: dict) -> dict:
 class ConnectWiseDialect(PublishDialect):
     update_method = "PATCH"
     entities_package = __package__
+    api_name = "the ConnectWise Manage API"
     absent_is_null = True  # ConnectWise leaves null fields out of the objects it returns
 
     def __init__(self, connection: ConnectWiseConnection) -> None:
         self.connection = connection
         self._validators: dict[str, Draft7Validator] = {}
 
-    # -- addressing ------------------------------------------------------------------------------
-    def _endpoint(self, template: str) -> tuple[str, dict]:
-        known = self.find_endpoint(template)
-        if known is None:
-            raise Reject(f"unknown entity {template}: not an endpoint of the ConnectWise Manage API")
-        return known, entities()["endpoints"][known]
-
-    def collection_path(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
-        template = item.mapping.entity
-        if template.rstrip("/").endswith("}"):  # an item template: its collection
-            template = template.rstrip("/").rsplit("/", 1)[0]
-        return template, {k: v for k, v in item.path.items() if k in template_params(template)}
-
-    def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
-        collection, path = self.collection_path(item)
-        template = self.find_endpoint(collection + "/{id}")
-        if template is None:
-            raise Reject(f"{collection} has no item endpoint ({collection}/{{id}}) to update")
-        return template, {**path, template_params(template)[-1]: remote_id}
-
     # -- checks before anything is sent ----------------------------------------------------------
     def check(self, item: PublishItem) -> None:
         if item.method == "UPSERT":
             collection, _ = self.collection_path(item)
-            _, endpoint = self._endpoint(collection)
+            _, endpoint = self.endpoint(collection)
             if "POST" not in endpoint["methods"]:
                 raise Reject(f"UPSERT needs POST on {collection}, which allows "
                              f"{', '.join(endpoint['methods'])}")
@@ -116,7 +97,7 @@ class ConnectWiseDialect(PublishDialect):
             # holds for both; a POST's required fields are checked when it is built.
             self._body(item, "POST", collection, required=False)
             return
-        template, endpoint = self._endpoint(item.mapping.entity)
+        template, endpoint = self.endpoint(item.mapping.entity)
         if item.method not in endpoint["methods"]:
             raise Reject(f"{item.method} is not allowed on {template}; it allows "
                          f"{', '.join(endpoint['methods'])}")
@@ -142,7 +123,7 @@ class ConnectWiseDialect(PublishDialect):
         return body
 
     def _model(self, template: str, method: str) -> str | None:
-        known, endpoint = self._endpoint(template)
+        known, endpoint = self.endpoint(template)
         body = endpoint["body"]
         model = body.get(method) or body.get("PUT") or body.get("POST")
         if model is None and method == "PATCH":  # e.g. /x/{id}: the model of PUT on it

@@ -38,35 +38,16 @@ def _validator(model: str, required: bool) -> Draft7Validator:
 class SuperOfficeDialect(PublishDialect):
     update_method = "PATCH"
     entities_package = __package__
+    api_name = "the SuperOffice (CRM) API"
 
     def __init__(self, connection: SuperOfficeConnection) -> None:
         self.connection = connection
-
-    # -- addressing ------------------------------------------------------------------------------
-    def _endpoint(self, template: str) -> tuple[str, dict[str, t.Any]]:
-        known = self.find_endpoint(template)
-        if known is None:
-            raise Reject(f"unknown entity {template}: not an endpoint of the SuperOffice (CRM) API")
-        return known, entities()["endpoints"][known]
-
-    def collection_path(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
-        template = item.mapping.entity.rstrip("/")
-        if template.endswith("}"):  # an item template: its collection
-            template = template.rsplit("/", 1)[0]
-        return template, {k: v for k, v in item.path.items() if k in template_params(template)}
-
-    def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
-        collection, path = self.collection_path(item)
-        template = self.find_endpoint(collection + "/{id}")
-        if template is None:
-            raise Reject(f"{collection} has no item endpoint ({collection}/{{id}}) to update")
-        return template, {**path, template_params(template)[-1]: remote_id}
 
     # -- checks before anything is sent ----------------------------------------------------------
     def check(self, item: PublishItem) -> None:
         if item.method == "UPSERT":
             collection, _ = self.collection_path(item)
-            _, endpoint = self._endpoint(collection)
+            _, endpoint = self.endpoint(collection)
             if "POST" not in endpoint["methods"]:
                 raise Reject(f"UPSERT needs POST on {collection}, which allows {', '.join(endpoint['methods'])}")
             unfiltered = [m for m in item.mapping.match if m not in endpoint.get("filters", ())]
@@ -77,7 +58,7 @@ class SuperOfficeDialect(PublishDialect):
             # POST or PATCH is known after the look-up; a POST's required fields are checked then.
             self._body(item, "PATCH", collection)
             return
-        template, endpoint = self._endpoint(item.mapping.entity)
+        template, endpoint = self.endpoint(item.mapping.entity)
         if item.method not in endpoint["methods"]:
             raise Reject(f"{item.method} is not allowed on {template}; it allows {', '.join(endpoint['methods'])}")
         missing = [p for p in template_params(item.mapping.entity) if item.path.get(p) is None]
@@ -91,7 +72,7 @@ class SuperOfficeDialect(PublishDialect):
         """The request body for ``method``, checked against the entity's model."""
         if not isinstance(item.payload, dict):
             raise Reject(f"the payload of a {method} must be an object; got {type(item.payload).__name__}")
-        _, endpoint = self._endpoint(template)
+        _, endpoint = self.endpoint(template)
         model = endpoint["model"]
         read_only = set(entities()["read_only"].get(model, ()))
         body = {k: v for k, v in item.payload.items() if k not in read_only and not k.startswith("_sdc_")}

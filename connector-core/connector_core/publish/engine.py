@@ -171,6 +171,33 @@ class PublishDialect:
             return None
         return _endpoints_by_shape(cls.entities_package).get(template_shape(template))
 
+    # -- addressing (entities.json's ``endpoints``: template -> {"methods": [...], ...}) ----------
+    #: How errors name the vendor's API ("the ConnectWise Manage API").
+    api_name: t.ClassVar[str] = "the vendor's API"
+
+    def endpoint(self, template: str) -> tuple[str, dict[str, t.Any]]:
+        """The known template of the shape of ``template`` and its entry; a Reject if none."""
+        known = self.find_endpoint(template)
+        if known is None:
+            raise Reject(f"unknown entity {template}: not an endpoint of {self.api_name}")
+        return known, self.entities()["endpoints"][known]
+
+    def collection_path(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
+        """The collection of the item's entity (an item template gives its collection) and the
+        path values it takes."""
+        template = item.mapping.entity.rstrip("/")
+        if template.endswith("}"):
+            template = template.rsplit("/", 1)[0]
+        return template, {k: v for k, v in item.path.items() if k in template_params(template)}
+
+    def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
+        """The item endpoint below the item's collection, with ``remote_id`` as its last value."""
+        collection, path = self.collection_path(item)
+        template = self.find_endpoint(collection + "/{id}")
+        if template is None:
+            raise Reject(f"{collection} has no item endpoint ({collection}/{{id}}) to update")
+        return template, {**path, template_params(template)[-1]: remote_id}
+
     @classmethod
     def default_mapping(cls, stream: str) -> t.Mapping[str, t.Any] | None:
         """A stream named like one of the vendor tap's streams UPSERTs its entity by key."""
@@ -230,14 +257,6 @@ class PublishDialect:
     def object_id(self, item: PublishItem) -> t.Any:
         """The id the record gives its object (an UPSERT without ``match`` looks it up by it)."""
         return item.payload.get("id") if isinstance(item.payload, dict) else None
-
-    def item_path(self, item: PublishItem, remote_id: t.Any) -> tuple[str, dict[str, t.Any]]:
-        """Entity template and path values addressing one existing object (override)."""
-        raise NotImplementedError
-
-    def collection_path(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
-        """Entity template and path values of the collection to POST a new object to."""
-        raise NotImplementedError
 
     def find_created(self, item: PublishItem, request: Request,
                      send: t.Callable[[Request], requests.Response]) -> t.Any:
