@@ -10,6 +10,12 @@
   refresh token stays and the answer carries none); refused while the access token is younger than
   ``min_refresh_age``; unused refresh tokens expiring; an old refresh token presented again revoking
   the whole chain; a new consent revoking the user's previous chain.
+* PKCE (RFC 7636, when :attr:`TokenRules.pkce_methods` names methods): a ``code_challenge`` given to
+  ``authorize`` must be answered by the matching ``code_verifier`` at the code exchange (``plain``
+  when no method is named, as the RFC says); :attr:`TokenRules.pkce_required` refuses codes without one.
+* Client authentication at the token endpoint: ``client_secret_post`` (credentials in the body)
+  and/or ``client_secret_basic`` (HTTP Basic, RFC 6749 §2.3.1), as :attr:`TokenRules.client_auth_methods`
+  allows.
 * ``revoke`` (RFC 7009): a refresh token revokes its chain, an access token itself.
 * Every error answer is the vendor's: :class:`OAuthError` entries by situation (RFC 6749 §5.2 by
   default, :data:`DEFAULT_ERRORS`), overridden in the rules.
@@ -21,10 +27,13 @@ routes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +67,7 @@ DEFAULT_ERRORS: dict[str, OAuthError] = {
     "invalid_refresh_token": OAuthError(400, "invalid_grant", "Invalid refresh token."),
     "expired_refresh_token": OAuthError(400, "invalid_grant", "The refresh token has expired."),
     "too_early": OAuthError(400, "invalid_request", "The access token is too young to be refreshed."),
+    "invalid_code_verifier": OAuthError(400, "invalid_grant", "The code_verifier does not match the code_challenge."),
     "unsupported_grant_type": OAuthError(400, "unsupported_grant_type", "Unsupported grant_type {grant!r}."),
     # authorization endpoint (answered, not redirected)
     "unknown_client": OAuthError(400, "invalid_client", "Unknown client_id."),
@@ -80,6 +90,11 @@ class TokenRules:
     expires_in_as_string: bool = False  # "600" instead of 600
     form_encoded_only: bool = True  # token requests must be form-encoded (else JSON bodies too)
     code_format: str = "sbx{digest}"  # an authorization code; {digest}: 40 hex characters
+    # tokens by kind ("A" access, "R" refresh); {digest}: 88 hex characters (default "sbx{kind}.{digest}")
+    token_formats: Mapping[str, str] = field(default_factory=dict)
+    pkce_methods: tuple[str, ...] = ()  # code_challenge_method values honoured ("S256", "plain"); () ignores PKCE
+    pkce_required: bool = False  # authorize refuses requests without a code_challenge
+    client_auth_methods: tuple[str, ...] = ("client_secret_post",)  # and/or "client_secret_basic"
     errors: Mapping[str, OAuthError] = field(default_factory=dict)  # overrides of DEFAULT_ERRORS
 
     def error(self, situation: str, **values: Any) -> tuple[int, dict[str, str], dict[str, str]]:
@@ -108,7 +123,8 @@ class AuthorizationServer:
     """Codes, tokens and chains of one registered client on the sandbox clock."""
 
     def __init__(self, clock: Any, rules: TokenRules, *, seed: int, client_id: str, client_secret: str,
-                 redirect_uri: str | None, user_id: str, routes: Mapping[str, str] | None = None) -> None:
+                 redirect_uri: str | None, user_id: str, routes: Mapping[str, str] | None = None,
+                 token_extras: Callable[[Chain], Mapping[str, Any]] | None = None) -> None:
         self.clock = clock
         self.rules = rules
         self.seed = seed
@@ -116,11 +132,12 @@ class AuthorizationServer:
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.user_id = user_id
+        self.token_extras = token_extras  # more members of every token answer (an OIDC id_token...)
         # the vendor's URLs: path -> "authorize" | "token" | "revoke" (matched case-insensitively)
         self.routes = {k.lower().rstrip("/"): (k.rstrip("/"), v) for k, v in (routes or {}).items()}
         self._lock = threading.Lock()
         self._n = 0
-        self._codes: dict[str, tuple[str, str, float]] = {}
+        self._codes: dict[str, tuple[str, str, float, str | None, str]] = {}
         self._access: dict[str, tuple[Chain, float]] = {}
         self._refresh: dict[str, Chain] = {}
         self._chains: list[Chain] = []
@@ -134,6 +151,9 @@ class AuthorizationServer:
 
     def _token(self, kind: str) -> str:
         digest = self._digest(kind)
+        fmt = self.rules.token_formats.get(kind)
+        if fmt is not None:
+            return fmt.format(kind=kind, digest=digest + digest[:24])
         return f"sbx{kind}.{digest}{digest[:24]}"
 
     def _new_chain(self) -> Chain:
@@ -164,6 +184,8 @@ class AuthorizationServer:
                                "expires_in": str(ttl) if self.rules.expires_in_as_string else ttl}
         if new_refresh:
             out["refresh_token"] = chain.refresh
+        if self.token_extras is not None:
+            out.update(self.token_extras(chain))
         return out
 
     def _revoke(self, chain: Chain) -> None:
@@ -176,6 +198,15 @@ class AuthorizationServer:
         """A fresh consent without the browser round trip (a valid token pair for tests)."""
         with self._lock:
             return self._issue(self._new_chain())
+
+    def revoke_all(self) -> int:
+        """Every consent is withdrawn (the user or an admin revoked the app): its refresh and access
+        tokens stop working; returns how many chains were live."""
+        with self._lock:
+            live = [c for c in self._chains if not c.revoked]
+            for chain in live:
+                self._revoke(chain)
+            return len(live)
 
     def check_access(self, token: str) -> tuple[Chain | None, str]:
         """(chain, "") when valid, else (chain or None, "invalid" | "expired")."""
@@ -218,12 +249,21 @@ class AuthorizationServer:
             return self.rules.error("redirect_mismatch")
         state = args.get("state")
         params: dict[str, str] = {}
+        challenge = args.get("code_challenge") or None
+        method = args.get("code_challenge_method") or "plain"
+        pkce = bool(self.rules.pkce_methods)
         if args.get("response_type") != "code":
             params["error"] = "unsupported_response_type"
+        elif pkce and challenge is not None and method not in self.rules.pkce_methods:
+            params["error"] = "invalid_request"
+            params["error_description"] = f"code_challenge_method must be one of {', '.join(self.rules.pkce_methods)}"
+        elif pkce and self.rules.pkce_required and challenge is None:
+            params["error"] = "invalid_request"
+            params["error_description"] = "code_challenge is required"
         else:
             with self._lock:
                 code = self.rules.code_format.format(digest=self._digest("code")[:40])
-                self._codes[code] = (client_id, redirect, self.clock.timestamp())
+                self._codes[code] = (client_id, redirect, self.clock.timestamp(), challenge if pkce else None, method)
                 self.counters["authorizations"] += 1
             params["code"] = code
         if state is not None:
@@ -237,24 +277,50 @@ class AuthorizationServer:
         return "application/x-www-form-urlencoded" in ctype or (
             not self.rules.form_encoded_only and "application/json" in ctype)
 
-    def token(self, form: Mapping[str, str], content_type: str) -> tuple[int, dict[str, str], dict[str, Any]]:
-        """(status, headers, JSON body) of the token endpoint."""
+    def _client(self, form: Mapping[str, str], basic: tuple[str, str] | None) -> bool:
+        """Whether the request authenticates the registered client by a method the rules allow."""
+        methods = self.rules.client_auth_methods
+        if basic is not None and "client_secret_basic" in methods:  # (a Basic header is ignored otherwise)
+            client_id, secret = basic
+            if form.get("client_id") not in (None, "", client_id) or form.get("client_secret") not in (None, "", secret):
+                return False
+        else:
+            if "client_secret_post" not in methods:
+                return False
+            client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self.client_secret)
+
+    @staticmethod
+    def _verifier_ok(challenge: str, method: str, verifier: str | None) -> bool:
+        if not verifier:
+            return False
+        if method == "S256":
+            digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+            return hmac.compare_digest(base64.urlsafe_b64encode(digest).rstrip(b"=").decode(), challenge)
+        return hmac.compare_digest(verifier, challenge)
+
+    def token(self, form: Mapping[str, str], content_type: str,
+              basic: tuple[str, str] | None = None) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """(status, headers, JSON body) of the token endpoint (``basic``: HTTP Basic client credentials)."""
         rules = self.rules
         with self._lock:
             self.counters["token_requests"] += 1
             if not self._form_ok(content_type):
                 return rules.error("not_form_encoded")
-            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            if not self._client(form, basic):
                 self.counters["invalid_client"] += 1
                 return rules.error("invalid_client")
             grant = form.get("grant_type")
             now = self.clock.timestamp()
             if grant == "authorization_code":
                 hit = self._codes.pop(form.get("code", ""), None)
-                if hit is None or now - hit[2] > rules.code_ttl or hit[0] != form.get("client_id") or \
+                if hit is None or now - hit[2] > rules.code_ttl or hit[0] != self.client_id or \
                         hit[1] != form.get("redirect_uri"):
                     self.counters["invalid_grant"] += 1
                     return rules.error("invalid_code")
+                if hit[3] is not None and not self._verifier_ok(hit[3], hit[4], form.get("code_verifier")):
+                    self.counters["invalid_grant"] += 1
+                    return rules.error("invalid_code_verifier")
                 self.counters["code_exchanges"] += 1
                 return 200, {}, self._issue(self._new_chain())
             if grant == "refresh_token":
@@ -280,12 +346,13 @@ class AuthorizationServer:
                 return 200, {}, self._issue(chain, new_refresh=rules.rotate_refresh_token)
             return rules.error("unsupported_grant_type", grant=grant)
 
-    def revoke(self, form: Mapping[str, str], content_type: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def revoke(self, form: Mapping[str, str], content_type: str,
+               basic: tuple[str, str] | None = None) -> tuple[int, dict[str, str], dict[str, Any]]:
         """RFC 7009: 200 for any token of this client (unknown ones included)."""
         with self._lock:
             if not self._form_ok(content_type):
                 return self.rules.error("not_form_encoded")
-            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            if not self._client(form, basic):
                 self.counters["invalid_client"] += 1
                 return self.rules.error("invalid_client")
             token = form.get("token", "")
@@ -322,8 +389,21 @@ class AuthorizationServer:
             if not isinstance(fields, dict):
                 fields = {}
         answer = self.token if endpoint == "token" else self.revoke
-        status, headers, body = answer(fields, content_type)
+        status, headers, body = answer(fields, content_type, basic_credentials(request.headers.get("Authorization")))
         return json_response(body, status, {"Cache-Control": "no-store", **headers})
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(client_id, client_secret) of an ``Authorization: Basic`` header (form-decoded, RFC 6749 §2.3.1)."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        text = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    client_id, _, secret = text.partition(":")
+    return urllib.parse.unquote_plus(client_id), urllib.parse.unquote_plus(secret)
 
 
 class OAuthControl:

@@ -1,15 +1,16 @@
-"""SuperOffice (CRM) API client shared by tap-superoffice and target-superoffice.
-
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read
-shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+"""SuperOffice CRM Online client shared by tap-superoffice and target-superoffice: environment,
+OAuth, the tenant's API host (looked up, followed when it moves), the 10-a-second rule, errors."""
 
 from superoffice_client.connection import (
     AUTH_HINT,
     CONNECTION_SETTINGS,
-    SuperOfficeAuth,
+    ENVIRONMENTS,
+    SuperOfficeConfigError,
     SuperOfficeConnection,
+    TenantState,
+    TenantUnavailable,
     error_message,
 )
 
-__all__ = ["AUTH_HINT", "CONNECTION_SETTINGS", "SuperOfficeAuth", "SuperOfficeConnection", "error_message"]
+__all__ = ["AUTH_HINT", "CONNECTION_SETTINGS", "ENVIRONMENTS", "SuperOfficeConfigError", "SuperOfficeConnection",
+           "TenantState", "TenantUnavailable", "error_message"]

@@ -1,9 +1,5 @@
-"""Run the tap: ``python -m tap_superoffice``.
+"""Run the tap: ``python -m tap_superoffice`` (``authorize`` included)."""
 
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read
-shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+from tap_superoffice.tap import main
 
-from tap_superoffice.tap import TapSuperOffice
-
-TapSuperOffice.cli()
+main()

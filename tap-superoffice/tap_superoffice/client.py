@@ -1,19 +1,30 @@
-"""The SuperOffice (CRM) stream: one class serves every catalog stream and custom stream.
+"""The SuperOffice stream: one class serves every catalog stream and custom stream.
 
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``. Read the vendor's paging and
-filtering rules in ``shared/vendors/superoffice-lightspeed-saleslayer.md`` and replace what this scaffold assumes:
-pages asked
-with ``page`` (1-based) and ``per_page``, answered ``{"data": [...], "next_page": n | null}`` in
-id order; an incremental read asks ``updated_since`` (inclusive, RFC 3339).
+Provider streams (contract §1.3-1.4):
+
+* ``$select`` names the catalog's columns (plus the ``extra_columns`` a user adds, e.g. user-defined
+  fields), ``$orderBy`` the primary key, ``$top`` the ``page_size`` (1,000 by default and at most);
+* keyset paging: the next page asks ``<key> gt <last key>``, and a page shorter than ``$top`` is
+  the last one (``odata.nextLink`` is not reliable for this). Not ``$skip``: the server restarts
+  the query for every page, so its cost grows with each page ([SO-BP]). A provider without an
+  int id column (``PrimaryKey`` rows) can only be paged with ``$skip``;
+* incremental on the change column: a ``date`` column (``updatedDate``) compares by the date
+  alone, so the filter asks ``after`` the day before the bookmark's day: rows of the bookmark's
+  day are read again (a row may repeat, none is missed); a ``datetime`` column (``lastChanged``)
+  asks ``afterTime`` the bookmark (after or equal);
+* date-times come in UTC without an offset ("All UTC", [SO-AP]) and are emitted with ``+00:00``;
+  a soft-deleted row (``deletedDate`` set) is emitted with ``_sdc_deleted_at``.
+
+Lookup lists and custom streams: one request, or ``odata.nextLink`` on an archive answer.
 """
 
 from __future__ import annotations
 
 import typing as t
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 
 import requests
-from singer_sdk.pagination import JSONPathPaginator
+from singer_sdk.pagination import BaseAPIPaginator
 
 from connector_core import render_path
 from connector_core.streams import VendorStream
@@ -26,35 +37,127 @@ if t.TYPE_CHECKING:
     from tap_superoffice.tap import TapSuperOffice
 
 
+class KeysetPaginator(BaseAPIPaginator[t.Any]):
+    """The next page starts after the last row's key (or, for ``$skip`` paging, after the rows
+    read so far); a page shorter than ``$top`` ends the stream."""
+
+    def __init__(self, key: str, page_size: int, *, skip: bool) -> None:
+        super().__init__(None)
+        self.key, self.page_size, self.skip = key, page_size, skip
+        self.rows_read = 0
+
+    def get_next(self, response: requests.Response) -> t.Any | None:
+        rows = response.json().get("value") or []
+        self.rows_read += len(rows)
+        if len(rows) < self.page_size:
+            return None
+        return self.rows_read if self.skip else rows[-1][self.key]
+
+
+class NextLinkPaginator(BaseAPIPaginator[t.Any]):
+    """An archive answer's ``odata.nextLink`` (custom streams), followed as given."""
+
+    def get_next(self, response: requests.Response) -> t.Any | None:
+        body = response.json()
+        return body.get("odata.nextLink") if isinstance(body, dict) else None
+
+
+def _odata_date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _utc(value: t.Any) -> t.Any:
+    """``2024-05-01T10:20:30`` (UTC, no offset) as ``2024-05-01T10:20:30+00:00``."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
 class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
-    """One SuperOffice (CRM) endpoint, read page by page; configured by a :class:`StreamSpec`."""
+    """One SuperOffice endpoint, read page by page; configured by a :class:`StreamSpec`."""
 
     spec: StreamSpec
-    # Pages come in id order, not in cursor order: the bookmark advances at the end of the stream.
+    # Pages come in key order, not in cursor order: the bookmark advances at the end of the stream.
     is_sorted = False
     _tap: TapSuperOffice
+
+    def __init__(self, tap: t.Any, spec: StreamSpec, schema: dict) -> None:
+        super().__init__(tap, spec, schema)
+        self._datetime_columns = [name for name, prop in schema.get("properties", {}).items()
+                                  if prop.get("format") == "date-time"]
+
+    @property
+    def columns(self) -> list[str]:
+        extra = [c for c in self._tap.extra_columns(self.name) if c not in self.spec.columns]
+        return [*self.spec.columns, *extra]
 
     def get_url(self, context: Context | None) -> str:
         return self.url_base + render_path(self.path, dict(self._tap.custom_request_params(self.name).path))
 
-    def get_new_paginator(self) -> JSONPathPaginator | None:
-        return JSONPathPaginator("$.next_page") if self.spec.paginate else None
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        if self.spec.paging in ("keyset", "skip"):
+            return KeysetPaginator(self.spec.primary_keys[0], self._tap.page_size, skip=self.spec.paging == "skip")
+        if self.spec.paging == "next_link":
+            return NextLinkPaginator(None)
+        return None
+
+    def prepare_request(self, context: Context | None, next_page_token: t.Any | None) -> requests.PreparedRequest:
+        if self.spec.paging == "next_link" and isinstance(next_page_token, str):
+            return self.build_prepared_request(method="GET", url=next_page_token, headers=self.http_headers)
+        return super().prepare_request(context, next_page_token)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
         params: dict[str, t.Any] = dict(self._tap.custom_request_params(self.name).query)
-        if self.spec.paginate:
-            params["per_page"] = self._tap.page_size
-            params["page"] = next_page_token or 1
+        if not self.spec.is_provider:
+            return params
+        key = self.spec.primary_keys[0]
+        conditions = [params.pop("$filter")] if params.get("$filter") else []
+        params.update({"$select": ",".join(self.columns), "$top": self._tap.page_size})
+        if self.spec.paging == "keyset":
+            params["$orderBy"] = key
+            if next_page_token is not None:
+                conditions.append(f"{key} gt {int(next_page_token)}")
+        else:
+            params["$orderBy"] = key if key != "PrimaryKey" else params.get("$orderBy", self.columns[0])
+            if next_page_token:
+                params["$skip"] = int(next_page_token)
         if self.replication_key:
             start = self.get_starting_timestamp(context)
             if start is not None:
-                # Whole seconds, rounded down: the filter is inclusive, so nothing is skipped.
-                params["updated_since"] = start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                conditions.append(self._since(start.astimezone(timezone.utc)))
+        if conditions:
+            params["$filter"] = " and ".join(f"({c})" if " or " in c else c for c in conditions)
         return params
+
+    def _since(self, start: datetime) -> str:
+        column = self.replication_key
+        if self.spec.replication_restriction == "datetime":
+            # afterTime is after-or-equal: the bookmark's own rows are read again.
+            return f"{column} afterTime '{start.strftime('%Y-%m-%dT%H:%M:%S')}'"
+        # A date column compares by the date alone: `after` the day before the bookmark's day
+        # reads that whole day again.
+        return f"{column} after '{_odata_date(start - timedelta(days=1))}'"
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         body = response.json()
-        if self.spec.paginate:
-            yield from body["data"]
+        if isinstance(body, dict) and "value" in body:
+            yield from body["value"]
+        elif isinstance(body, list):
+            yield from body
         else:
-            yield from body if isinstance(body, list) else [body]
+            yield body
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        for column in self._datetime_columns:
+            if column in row:
+                row[column] = _utc(row[column])
+        deleted = self.spec.deleted_column
+        if deleted and row.get(deleted):
+            row["_sdc_deleted_at"] = row[deleted]
+        return row

@@ -1,12 +1,13 @@
-"""tap-superoffice: a Singer tap for SuperOffice (CRM).
+"""tap-superoffice: a Singer tap for SuperOffice CRM Online (REST WebAPI v1).
 
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``. Read
-``shared/vendors/superoffice-lightspeed-saleslayer.md`` for
-SuperOffice (CRM) and add the vendor's own settings (filters, tenants) next to the connection's.
+Every list entity and archive provider of the specs is a stream (``catalog.json``), plus the
+endpoints a user declares in ``custom_streams``. ``tap-superoffice authorize --config CONFIG.json``
+grants access once (the browser's consent, PKCE, the tokens written to ``token_store``).
 """
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from functools import cached_property
 
@@ -17,23 +18,23 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from connector_core import install_log_redaction
 from connector_core.cli import OneLineErrorsMixin
 from connector_core.custom_streams import CustomStreamsMixin, custom_streams_setting, declared_custom_streams
+from connector_core.oauth.command import oauth_plugin_main
 from connector_core.settings import ValidatedSettingsMixin, config_error
 from superoffice_client import CONNECTION_SETTINGS, SuperOfficeConnection
 from tap_superoffice import catalog
 from tap_superoffice.client import SuperOfficeStream
 
 CUSTOM_STREAMS = custom_streams_setting(
-    endpoint="Endpoint template below the API base, e.g. `/items/{id}`.",
-    query="Query parameters sent with every page, e.g. `{\"status\": \"active\"}`.",
-    primary_keys="Default: `id` if the schema has it.",
-    replication_key="A date-time property (`updated_at`) for an incremental read.",
-    extra=[th.Property("paginate", th.BooleanType, default=True,
-                       description="Read `page`/`per_page` pages (false: the endpoint answers one object or a list).")],
+    endpoint="Endpoint template below `{Api}/v1`, e.g. `/Contact/{id}/Persons` or `/Archive/FindSale`.",
+    query="Query parameters sent with the request, e.g. `{\"$filter\": \"saleId gt 100\"}`; on a "
+          "catalog list endpoint they are added to the stream's own ($filter joined with `and`).",
+    primary_keys="Default: the catalog stream's key, else `PrimaryKey` when the answer has rows.",
+    replication_key="A date-time column for an incremental read (catalog list endpoints only).",
 )
 
 
 class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
-    """Reads every SuperOffice (CRM) stream of the catalog, plus endpoints declared in config."""
+    """Reads every SuperOffice stream of the catalog, plus endpoints declared in config."""
 
     name = "tap-superoffice"
     message_writer_class = MsgSpecWriter
@@ -41,10 +42,15 @@ class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS,
         th.Property("start_date", th.DateTimeType,
-                    description="Earliest `updated_at` to read on a first incremental run."),
+                    description="Earliest change (`updatedDate`, `personUpdatedDate`, `lastChanged`) "
+                                "to read on a first incremental run; date columns compare by day."),
         th.Property("page_size", th.IntegerType(minimum=1, maximum=catalog.max_page_size()),
                     default=catalog.max_page_size(),
-                    description=f"Rows per page, 1 to {catalog.max_page_size()}."),
+                    description=f"Rows per page (`$top`), 1 to {catalog.max_page_size()}."),
+        th.Property("extra_columns", th.ObjectType(additional_properties=th.ArrayType(th.StringType)),
+                    description="More provider columns to `$select` per stream, e.g. user-defined "
+                                "and extra fields: `{\"contact\": [\"contactUdef/SuperOffice:1\", "
+                                "\"contactExtra/x_region\"]}` (emitted as strings)."),
         CUSTOM_STREAMS,
     ).to_dict()
 
@@ -53,7 +59,15 @@ class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         super().__init__(*args, **kwargs)
 
     def check_settings(self) -> None:
-        self.connection  # noqa: B018 - the connection's settings (base_url) make sense
+        self.connection  # noqa: B018 - the connection's settings make sense
+        known = {s.name for s in catalog.stream_specs() if s.is_provider}
+        for stream, columns in (self.config.get("extra_columns") or {}).items():
+            if stream not in known:
+                raise config_error(f"extra_columns.{stream}: not a provider stream of the catalog "
+                                   f"(e.g. contact, person, sale)")
+            bad = [c for c in columns if not c or "," in c]
+            if bad:
+                raise config_error(f"extra_columns.{stream}: column names may not be empty or hold a comma: {bad}")
 
     @cached_property
     def connection(self) -> SuperOfficeConnection:
@@ -63,38 +77,66 @@ class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
     def page_size(self) -> int:
         return int(self.config.get("page_size", catalog.max_page_size()))
 
+    def extra_columns(self, stream: str) -> list[str]:
+        return list((self.config.get("extra_columns") or {}).get(stream) or [])
+
+    def _schema(self, spec: catalog.StreamSpec, schema: dict[str, t.Any]) -> dict[str, t.Any]:
+        schema = copy.deepcopy(schema)
+        properties = schema.setdefault("properties", {})
+        for column in self.extra_columns(spec.name):
+            properties.setdefault(column, {"type": ["string", "null"]})
+        if spec.deleted_column:
+            properties["_sdc_deleted_at"] = {"type": ["string", "null"], "format": "date-time"}
+        return schema
+
     def discover_streams(self) -> list[SuperOfficeStream]:
-        streams = [SuperOfficeStream(self, spec, catalog.json_schema(spec.model))
-                   for spec in catalog.stream_specs() if spec.model]
+        streams = [SuperOfficeStream(self, spec, self._schema(spec, catalog.json_schema(spec.schema_name or spec.name)))
+                   for spec in catalog.stream_specs()]
         return streams + self._custom_streams({s.name for s in streams})
 
     def _custom_streams(self, taken: set[str]) -> list[SuperOfficeStream]:
         out = []
         for declared in declared_custom_streams(self.config, taken):
             where, entry = declared.where, declared.entry
-            model = catalog.model_for_endpoint(declared.endpoint)
+            listed = catalog.stream_for_path(declared.endpoint)
+            known = catalog.schema_for_endpoint(declared.endpoint)
             if entry.get("schema"):
-                schema = entry["schema"]
-            elif model:
-                schema = catalog.json_schema(model)
+                schema, rows = entry["schema"], bool(known and known[1])
+            elif listed is not None:
+                schema, rows = catalog.json_schema(listed.name), True
+            elif known is not None:
+                schema, rows = known
             else:
                 raise config_error(f"{where}.endpoint {declared.endpoint!r} is not a GET endpoint of the "
-                                   f"SuperOffice (CRM) catalog; give its JSON schema in {where}.schema")
+                                   f"SuperOffice REST API; give its JSON schema in {where}.schema")
             replication_key = entry.get("replication_key")
             if replication_key:
                 column = schema.get("properties", {}).get(replication_key)
-                if column is None or column.get("format") != "date-time":
+                if listed is None or column is None or column.get("format") != "date-time":
                     raise config_error(f"{where}.replication_key {replication_key!r} is not a date-time "
-                                       "property of the stream")
+                                       "column of a catalog list endpoint")
             keys = entry.get("primary_keys")
             if keys is None:
-                keys = ["id"] if "id" in schema.get("properties", {}) else []
-            spec = catalog.StreamSpec(name=declared.name, path=declared.endpoint, model=model,
-                                      primary_keys=tuple(keys), replication_key=replication_key,
-                                      selected_by_default=True, paginate=entry.get("paginate", True))
-            out.append(SuperOfficeStream(self, spec, schema))
+                keys = list(listed.primary_keys) if listed else (["PrimaryKey"] if rows else [])
+            if listed is not None:
+                spec = catalog.StreamSpec(
+                    name=declared.name, path=declared.endpoint, primary_keys=tuple(keys),
+                    replication_key=replication_key,
+                    replication_restriction="datetime" if replication_key and replication_key != listed.replication_key
+                    else listed.replication_restriction,
+                    deleted_column=listed.deleted_column, columns=listed.columns,
+                    selected_by_default=True, paging=listed.paging)
+            else:
+                spec = catalog.StreamSpec(name=declared.name, path=declared.endpoint, primary_keys=tuple(keys),
+                                          selected_by_default=True, paging="next_link" if rows else "none")
+            out.append(SuperOfficeStream(self, spec, self._schema(spec, schema)))
         return out
 
 
+def main() -> None:
+    """Console script: the Singer CLI, plus ``authorize``."""
+    oauth_plugin_main(TapSuperOffice, SuperOfficeConnection)
+
+
 if __name__ == "__main__":
-    TapSuperOffice.cli()
+    main()

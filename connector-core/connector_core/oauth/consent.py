@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import hmac
 import html
 import logging
@@ -79,6 +81,7 @@ def authorize(
     store: TokenStore,
     scopes: t.Sequence[str] | None = None,
     extra_params: t.Mapping[str, str] | None = None,
+    pkce: bool = False,
     timeout: float = 300.0,
     show_url: t.Callable[[str], None] = _print_consent_url,
     open_browser: bool = False,
@@ -102,6 +105,9 @@ def authorize(
        ``?code=…&state=…``; check ``state``; exchange the code
        (``grant_type=authorization_code``); write ``store`` under its lock;
     4. answer the browser with a short page saying whether it worked.
+
+    With ``pkce`` (RFC 7636) the consent URL carries an S256 ``code_challenge`` and the code
+    exchange its ``code_verifier``.
 
     Raises :class:`AuthorizationError` on a declined consent, a wrong
     ``state`` or a timeout, :class:`TokenEndpointError` if the code exchange fails.
@@ -135,6 +141,12 @@ def authorize(
         redactor=redactor,
     )
     state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(48) if pkce else None
+    if verifier is not None:
+        redactor.add(verifier)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=")
+        extra_params = {**(extra_params or {}), "code_challenge": challenge.decode("ascii"),
+                        "code_challenge_method": "S256"}
     outcome: dict[str, t.Any] = {}
 
     server_class = _IPv6HTTPServer if host == "::1" else HTTPServer
@@ -142,9 +154,10 @@ def authorize(
 
     def exchange(code: str, effective_redirect: str) -> OAuthTokens:
         redactor.add(code)
-        response, sent_at = endpoint.post(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": effective_redirect}
-        )
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": effective_redirect}
+        if verifier is not None:
+            form["code_verifier"] = verifier
+        response, sent_at = endpoint.post(form)
         tokens = endpoint.tokens_from(response, sent_at)
         with store.lock():
             store.write(tokens)

@@ -1,8 +1,13 @@
-"""SuperOffice (CRM) API emulator.
+"""SuperOffice CRM Online (REST WebAPI v1) emulator: see :mod:`.emulator`."""
 
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+from .emulator import (
+                       DEFAULT_CLIENT_ID,
+                       DEFAULT_CLIENT_SECRET,
+                       DEFAULT_CLUSTER,
+                       DEFAULT_ENVIRONMENT,
+                       DEFAULT_TENANT,
+                       SuperOfficeSandbox,
+)
 
-from .emulator import DEFAULT_API_KEY, SuperOfficeSandbox
-
-__all__ = ["DEFAULT_API_KEY", "SuperOfficeSandbox"]
+__all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CLUSTER", "DEFAULT_ENVIRONMENT", "DEFAULT_TENANT",
+           "SuperOfficeSandbox"]

@@ -1,9 +1,9 @@
-"""``connector-sandbox superoffice``: the SuperOffice (CRM) emulator's own command-line options.
+"""``connector-sandbox superoffice``: the SuperOffice CRM Online emulator's own command-line options.
 
-The API key defaults to the sandbox's published one and can be overridden by ``--api-key`` or the
-environment (``SUPEROFFICE_SANDBOX_API_KEY``).
-
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; the vendor's own options (read shared/vendors/superoffice-lightspeed-saleslayer.md).
+Client id and secret default to the demo values (``--client-id``/``--client-secret`` or
+``SO_SANDBOX_CLIENT_ID``/``SO_SANDBOX_CLIENT_SECRET``); ``--tokens-file`` writes a valid token pair
+(with its ``id_token``) once listening. Tables are named by entity or archive provider:
+``--size Contact=1000000 --size Person=50000``.
 """
 
 from __future__ import annotations
@@ -11,25 +11,46 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..cli import optional_int
 from ..registry import Emulator
-from .emulator import DEFAULT_API_KEY, DEFAULT_REQUESTS_PER_MINUTE, SuperOfficeSandbox
+from .emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_CLUSTER,
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_TENANT,
+    SuperOfficeSandbox,
+)
 
 
 class SuperOfficeEmulator(Emulator):
     name = "superoffice"
-    summary = "SuperOffice (CRM) API (scaffold)"
+    summary = "SuperOffice CRM Online REST WebAPI (OAuth2/OIDC, tenant state, OData archive lists)"
     default_port = 8083
-    size_example = "/items=100000"
-
-    def check_size_path(self, path: str) -> bool:
-        return path.startswith("/")
+    size_example = "Contact=100000"
+    size_note = " (an entity or an archive provider: Contact, Person, Sale, SimpleContact, ...)"
+    issues_tokens = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--api-key", default=os.environ.get("SUPEROFFICE_SANDBOX_API_KEY", DEFAULT_API_KEY))
-        parser.add_argument("--requests-per-minute", type=int, default=DEFAULT_REQUESTS_PER_MINUTE,
-                            help="the vendor's budget per API key and clock minute (0: none)")
+        env = os.environ.get
+        parser.add_argument("--client-id", default=env("SO_SANDBOX_CLIENT_ID", DEFAULT_CLIENT_ID))
+        parser.add_argument("--client-secret", default=env("SO_SANDBOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET))
+        parser.add_argument("--redirect-uri", default=env("SO_SANDBOX_REDIRECT_URI"),
+                            help="registered redirect URI (default: any, but the token request must repeat it)")
+        parser.add_argument("--tenant", default=DEFAULT_TENANT, help="context identifier")
+        parser.add_argument("--environment", default=DEFAULT_ENVIRONMENT, help="sod, qaonline or online")
+        parser.add_argument("--cluster", default=DEFAULT_CLUSTER, help="the tenant's numbered host (online2, app...)")
+        parser.add_argument("--access-token-ttl", type=float, default=3600.0)
+        parser.add_argument("--requests-per-second", type=optional_int, default=10, help="throttle ('none' = off)")
+        parser.add_argument("--retry-after", choices=("none", "seconds"), default="none",
+                            help="send Retry-After on 429 (SuperOffice publishes none)")
+        parser.add_argument("--max-top", type=int, default=1000, help="rows a page at most ($top is capped silently)")
 
     def build(self, args: argparse.Namespace) -> SuperOfficeSandbox:
-        return SuperOfficeSandbox(args.host, args.port, seed=args.seed, sizes=dict(args.size),
-                                 default_size=args.default_size, api_key=args.api_key,
-                                 requests_per_minute=args.requests_per_minute or None, verbose=args.verbose)
+        return SuperOfficeSandbox(
+            args.host, args.port, seed=args.seed, sizes=dict(args.size), default_size=args.default_size,
+            client_id=args.client_id, client_secret=args.client_secret, redirect_uri=args.redirect_uri,
+            tenant=args.tenant, environment=args.environment, cluster=args.cluster,
+            access_token_ttl=args.access_token_ttl, requests_per_second=args.requests_per_second,
+            retry_after=None if args.retry_after == "none" else args.retry_after, max_top=args.max_top,
+            verbose=args.verbose)

@@ -1,9 +1,4 @@
-"""Run tap-superoffice as users do (a subprocess) against the in-process SuperOffice (CRM) emulator.
-
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; grow these helpers with the tests of
-the vendor's real streams (read
-``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM)).
-"""
+"""Run tap-superoffice as users do (a subprocess) against the in-process SuperOffice emulator."""
 
 from __future__ import annotations
 
@@ -12,26 +7,42 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import typing as t
+from pathlib import Path
 
 from connector_sandbox.superoffice import SuperOfficeSandbox
+from connector_sandbox.superoffice.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT
 from tests.tap_runner import TapRun, run_tap_process
 
-API_KEY = "test-api-key-7c1e5d"
 TAP = [sys.executable, "-m", "tap_superoffice"]
-# Before the emulator's data (time stamps from 2020-01-01 on): a first run reads every row.
-START_DATE = "2019-01-01T00:00:00Z"
+# Every tap test runs with start_date set, as users set it first: before the emulator's data.
+START_DATE = "2015-01-01T00:00:00Z"
 
 
 def start_sandbox(**kwargs: t.Any) -> SuperOfficeSandbox:
-    sandbox = SuperOfficeSandbox(api_key=API_KEY, **kwargs)
+    sandbox = SuperOfficeSandbox(**kwargs)
     sandbox.start()
     return sandbox
 
 
-def tap_config(sandbox: SuperOfficeSandbox, **overrides: t.Any) -> dict:
-    """The tap's config against ``sandbox``; an override of ``None`` leaves that setting out."""
-    config = {"api_key": API_KEY, "base_url": sandbox.api_url, "start_date": START_DATE}
+def write_store(path: Path, tokens: dict, *, age: float = 0.0) -> Path:
+    """The token store as ``authorize`` leaves it: tokens obtained ``age`` seconds ago."""
+    now = time.time() - age
+    path.write_text(json.dumps({
+        "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"],
+        "expires_at": now + int(tokens["expires_in"]), "obtained_at": now,
+    }))
+    return path
+
+
+def tap_config(sandbox: SuperOfficeSandbox, store: Path, **overrides: t.Any) -> dict:
+    """The tap's config against ``sandbox`` (the store seeded with fresh tokens unless it exists);
+    an override of ``None`` leaves that setting out."""
+    if not store.exists():
+        write_store(store, sandbox.issue_tokens())
+    config = {"base_url": sandbox.environment_url, "tenant_id": DEFAULT_TENANT, "client_id": DEFAULT_CLIENT_ID,
+              "client_secret": DEFAULT_CLIENT_SECRET, "token_store": str(store), "start_date": START_DATE}
     config.update(overrides)
     return {key: value for key, value in config.items() if value is not None}
 
@@ -57,6 +68,11 @@ def catalog_selecting(config: dict, streams: t.Collection[str]) -> dict:
     return catalog
 
 
-def run_tap(config: dict, streams: t.Collection[str] = ("items",), state: dict | None = None,
+def run_tap(config: dict, streams: t.Collection[str] = ("contact",), state: dict | None = None,
             check: bool = True) -> TapRun:
     return run_tap_process(TAP, config, catalog_selecting(config, streams), state, check=check)
+
+
+def data_requests(sandbox: SuperOfficeSandbox, entity: str = "Contact") -> list[dict]:
+    """The emulator's log of list requests on ``/api/v1/{entity}``."""
+    return [e for e in sandbox.request_log(100_000) if e["path"].endswith(f"/api/v1/{entity}")]
