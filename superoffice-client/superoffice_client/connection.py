@@ -240,6 +240,10 @@ class SuperOfficeConnection(BaseConnection):
             if refresh or state is None or self.clock() >= state.valid_until:
                 state = self._look_up_state()
                 self._state = state
+        if state.state in ("Unknown", "Deleted"):
+            raise TenantUnavailable(
+                f"SuperOffice knows tenant_id {self.tenant!r} as {state.state} at {self.origin}: check the "
+                "tenant_id setting (Cust12345) and the environment")
         if state.state not in AVAILABLE_STATES:
             raise TenantUnavailable(
                 f"SuperOffice tenant {self.tenant} is {state.state}, not Running: its API is not "

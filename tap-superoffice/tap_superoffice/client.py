@@ -12,6 +12,9 @@ Provider streams (contract §1.3-1.4):
   alone, so the filter asks ``after`` the day before the bookmark's day: rows of the bookmark's
   day are read again (a row may repeat, none is missed); a ``datetime`` column (``lastChanged``)
   asks ``afterTime`` the bookmark (after or equal);
+* a soft deletion sets ``deletedDate`` and leaves ``updatedDate`` as it was, so an incremental
+  run from a bookmark reads a second pass with ``deletedDate afterTime <bookmark>`` on the
+  providers that have it: deletions since the last run are seen;
 * date-times come in UTC without an offset ("All UTC", [SO-AP]) and are emitted with ``+00:00``;
   a soft-deleted row (``deletedDate`` set) is emitted with ``_sdc_deleted_at``.
 
@@ -25,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams.rest import HTTPRequest
 
 from connector_core import render_path
 from connector_core.streams import VendorStream
@@ -33,6 +37,7 @@ from tap_superoffice.catalog import StreamSpec
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import PageContext
 
     from tap_superoffice.tap import TapSuperOffice
 
@@ -89,6 +94,7 @@ class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
 
     def __init__(self, tap: t.Any, spec: StreamSpec, schema: dict) -> None:
         super().__init__(tap, spec, schema)
+        self._deletions_pass = False
         self._datetime_columns = [name for name, prop in schema.get("properties", {}).items()
                                   if prop.get("format") == "date-time"]
 
@@ -96,6 +102,17 @@ class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
     def columns(self) -> list[str]:
         extra = [c for c in self._tap.extra_columns(self.name) if c not in self.spec.columns]
         return [*self.spec.columns, *extra]
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from super().request_records(context)
+        # Only after a bookmark: a first run reads every row deleted or not (start_date aside).
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        if self.spec.deleted_column and self.replication_key and bookmark:
+            self._deletions_pass = True
+            try:
+                yield from super().request_records(context)
+            finally:
+                self._deletions_pass = False
 
     def get_url(self, context: Context | None) -> str:
         return self.url_base + render_path(self.path, dict(self._tap.custom_request_params(self.name).path))
@@ -107,13 +124,16 @@ class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
             return NextLinkPaginator(None)
         return None
 
-    def prepare_request(self, context: Context | None, next_page_token: t.Any | None) -> requests.PreparedRequest:
-        if self.spec.paging == "next_link" and isinstance(next_page_token, str):
-            return self.build_prepared_request(method="GET", url=next_page_token, headers=self.http_headers)
-        return super().prepare_request(context, next_page_token)
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        if self.spec.paging == "next_link" and isinstance(page.next_page_token, str):
+            # odata.nextLink holds the whole query: followed as given.
+            return HTTPRequest(url=page.next_page_token, method="GET", headers=self.http_headers)
+        return super().get_http_request(page=page)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
         params: dict[str, t.Any] = dict(self._tap.custom_request_params(self.name).query)
+        if self.spec.paging == "next_link" and next_page_token is not None:
+            return {}
         if not self.spec.is_provider:
             return params
         key = self.spec.primary_keys[0]
@@ -136,6 +156,8 @@ class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
         return params
 
     def _since(self, start: datetime) -> str:
+        if self._deletions_pass:
+            return f"{self.spec.deleted_column} afterTime '{start.strftime('%Y-%m-%dT%H:%M:%S')}'"
         column = self.replication_key
         if self.spec.replication_restriction == "datetime":
             # afterTime is after-or-equal: the bookmark's own rows are read again.

@@ -1,105 +1,179 @@
-"""tap-superoffice against the SuperOffice (CRM) emulator: pages, incremental runs, custom streams, retries,
-errors that name the setting, secrets kept out of the output; plus singer-sdk's standard tap tests.
+"""tap-superoffice against the SuperOffice emulator, run as users run it (a subprocess, start_date set).
 
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; these tests hold for the scaffold's
-made-up API. Rewrite them for SuperOffice (CRM)'s contract
-(``shared/vendors/superoffice-lightspeed-saleslayer.md``) as the tap learns it.
+Contract: ``shared/vendors/superoffice-lightspeed-saleslayer.md`` §1: keyset pages of at most 1,000
+rows on the primary key; ``updatedDate`` compares by date only; soft deletions; the tenant's host
+looked up and followed when it moves (421); tokens from the refresh grant; 10 requests a second.
 """
 
 from __future__ import annotations
 
-import atexit
+import json
+import math
+import threading
+import time
+from pathlib import Path
 
 import pytest
-from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_superoffice.tap import TapSuperOffice
-from tests.superoffice.tap.helpers import API_KEY, TAP, run_tap, start_sandbox, tap_config
-from tests.tap_runner import run_tap_process
+from tests.superoffice.tap.helpers import data_requests, run_tap, start_sandbox, tap_config, write_store
 
 
 @pytest.fixture
 def sandbox():
-    sandbox = start_sandbox(sizes={"/items": 230})
+    sandbox = start_sandbox(sizes={"Contact": 2500, "Person": 40})
     yield sandbox
     sandbox.stop()
 
 
-def test_a_run_reads_every_row_in_full_pages(sandbox):
-    run = run_tap(tap_config(sandbox))
-    assert run.ids("items") == list(range(1, 231))
-    pages = [e for e in sandbox.request_log() if e["path"].endswith("/items")]
-    assert len(pages) == 3  # 100 + 100 + 30: the largest page the API serves
-    assert all("per_page=100" in e["query"] for e in pages)
-    assert run.final_state["bookmarks"]["items"]["replication_key_value"] == max(
-        r["updated_at"] for r in run.records["items"])
+@pytest.fixture
+def store(tmp_path) -> Path:
+    return tmp_path / "tokens.json"
 
 
-def test_the_next_run_reads_only_what_changed(sandbox):
-    first = run_tap(tap_config(sandbox))
-    sandbox.clock.advance(3600)
-    sandbox.touch("/items", [5, 17])
-    second = run_tap(tap_config(sandbox), state=first.final_state)
-    # The changed rows, and the row at the bookmark itself: the filter is inclusive, so a row
-    # changed in the bookmark's second after the first run read it is not lost.
-    assert second.ids("items") == [5, 17, 230]
-    assert [r["name"].endswith(" *") for r in second.records["items"]] == [True, True, False]
+@pytest.mark.parametrize("rows", [0, 1, 999, 1000, 1001, 5000])
+def test_pages_of_1000_rows_read_every_row_once(store, rows):
+    sandbox = start_sandbox(sizes={"Contact": rows})
+    try:
+        run = run_tap(tap_config(sandbox, store))
+        ids = run.ids("contact", "contactId")
+        assert ids == list(range(1, rows + 1))
+        requests = data_requests(sandbox)
+        # ceil(N/1000) pages, plus one empty page when N is a multiple of 1,000 (a full page may
+        # not be the last one).
+        assert len(requests) == max(1, math.ceil(rows / 1000) + (1 if rows and rows % 1000 == 0 else 0))
+        assert all("%24top=1000" in e["query"] for e in requests)
+        assert "%24skip" not in "".join(e["query"] for e in requests)
+    finally:
+        sandbox.stop()
 
 
-def test_start_date_limits_the_first_run(sandbox):
-    row_100 = sandbox.get("/items", 100)
-    run = run_tap(tap_config(sandbox, start_date=row_100["updated_at"]))
-    assert run.ids("items") == list(range(100, 231))  # inclusive
+def test_the_select_names_every_column_and_date_times_carry_a_zone(sandbox, store):
+    run = run_tap(tap_config(sandbox, store), ("contact", "person"))
+    contact = run.records["contact"][0]
+    for column in ("contactId", "name", "orgnr", "updatedDate", "registeredDate", "deletedDate"):
+        assert column in contact
+    assert contact["updatedDate"].endswith("+00:00")
+    assert all(r["personUpdatedDate"] is None or r["personUpdatedDate"].endswith("+00:00")
+               for r in run.records["person"])
+    assert len(run.ids("person", "personId")) == 40
 
 
-def test_a_custom_stream_reads_a_declared_endpoint(sandbox):
-    config = tap_config(sandbox, custom_streams=[
-        {"name": "item_3", "endpoint": "/items/{id}", "path": {"id": 3}, "paginate": False},
-        {"name": "archived", "endpoint": "/items", "query": {"status": "archived"}},
-    ])
-    run = run_tap(config, streams=["item_3", "archived"])
-    assert run.ids("item_3") == [3]
-    archived = run.records["archived"]
-    assert archived and all(r["status"] == "archived" for r in archived)
-    assert len(archived) == sandbox.store.listing("/items", {"status": "archived"}, None).count()
+def test_an_incremental_run_rereads_the_bookmark_day_and_misses_no_change(sandbox, store):
+    config = tap_config(sandbox, store)
+    first = run_tap(config)
+    state = first.final_state
+    bookmark = state["bookmarks"]["contact"]["replication_key_value"]
+    assert bookmark == max(r["updatedDate"] for r in first.records["contact"])
+    sandbox.touch("Contact", [7, 1234], field="Name")
+    sandbox.delete("Contact", 99)
+    second = run_tap(config, state=state)
+    ids = second.ids("contact", "contactId")
+    assert {7, 1234, 99} <= set(ids)
+    # Only the bookmark's day and later are read again, not the 2,500 rows.
+    assert len(ids) < 100
+    assert all(r["updatedDate"][:10] >= bookmark[:10] or r["contactId"] == 99 for r in second.records["contact"])
+    deleted = [r for r in second.records["contact"] if r["contactId"] == 99]
+    assert deleted[0]["_sdc_deleted_at"] and deleted[0]["deletedDate"]
+    filters = [e["query"] for e in data_requests(sandbox)[-4:]]
+    assert any("updatedDate+after" in f for f in filters) and any("deletedDate+afterTime" in f for f in filters)
 
 
-def test_a_custom_stream_outside_the_catalog_needs_a_schema(sandbox):
-    config = tap_config(sandbox, custom_streams=[{"name": "things", "endpoint": "/things"}])
-    run = run_tap_process([*TAP, "--discover"], config, check=False)
-    assert run.returncode != 0
-    assert "custom_streams[0].endpoint '/things' is not a GET endpoint" in run.stderr
+def test_an_expired_access_token_is_refreshed_and_the_run_goes_on(sandbox, store):
+    config = tap_config(sandbox, store)
+    sandbox.expire_access_tokens()  # the store still believes its token fresh
+    run = run_tap(config)
+    assert len(run.ids("contact", "contactId")) == 2500
+    statuses = [e["status"] for e in data_requests(sandbox)]
+    assert statuses.count(401) == 1
+    assert json.loads(store.read_text())["refresh_token"]  # kept: SuperOffice does not rotate
 
 
-def test_429_and_5xx_are_retried(sandbox):
-    sandbox.faults.add(status=429, count=1, headers={"Retry-After": "1"})
-    sandbox.faults.add(status=503, count=1)
-    run = run_tap(tap_config(sandbox))
-    assert run.ids("items") == list(range(1, 231))
-    assert sandbox.stats()["faults_injected"] == 2
+def test_the_tenant_moving_mid_run_is_followed(sandbox, store):
+    sandbox.faults.latency(0.05)
+    config = tap_config(sandbox, store, page_size=100)
+
+    def move_after_the_first_page() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not data_requests(sandbox):
+            time.sleep(0.01)
+        sandbox.move_tenant("online5")
+
+    mover = threading.Thread(target=move_after_the_first_page)
+    mover.start()
+    run = run_tap(config)
+    mover.join()
+    assert run.ids("contact", "contactId") == list(range(1, 2501))
+    requests = data_requests(sandbox)
+    assert [e["status"] for e in requests].count(421) == 1
+    assert requests[-1]["path"].startswith("/online5/")
+    assert "moved from" in run.stderr
 
 
-def test_a_wrong_api_key_is_one_line_naming_the_setting(sandbox):
-    run = run_tap(tap_config(sandbox, api_key="wrong-key-0000"), check=False)
-    assert run.returncode != 0
-    assert "401" in run.stderr and "`api_key`" in run.stderr
-    assert "wrong-key-0000" not in run.stderr + run.stdout
+def test_a_revoked_consent_fails_fast_saying_how_to_grant_access_again(sandbox, store):
+    config = tap_config(sandbox, store)
+    sandbox.revoke_consent()
+    sandbox.expire_access_tokens()
+    started = time.monotonic()
+    run = run_tap(config, check=False)
+    assert run.returncode != 0 and time.monotonic() - started < 30
+    assert "tap-superoffice authorize --config" in run.stderr
+    assert "Traceback" not in run.stderr
 
 
-def test_a_bad_base_url_is_a_config_error_naming_it(sandbox):
-    run = run_tap_process(TAP, {**tap_config(sandbox), "base_url": "api.example.com"}, check=False)
-    assert run.returncode != 0
-    assert "base_url must be an http(s) URL" in run.stderr
-    assert run.record_count == 0
+def test_a_tenant_in_maintenance_is_an_error_naming_the_state(sandbox, store):
+    sandbox.set_state("OfflineMaintenance")
+    run = run_tap(tap_config(sandbox, store), check=False)
+    assert run.returncode != 0 and "OfflineMaintenance" in run.stderr
 
 
-def test_the_api_key_never_appears_in_the_output(sandbox):
-    run = run_tap(tap_config(sandbox))
-    assert API_KEY not in run.stdout + run.stderr
+def test_an_unknown_tenant_names_the_setting(sandbox, store):
+    run = run_tap(tap_config(sandbox, store, tenant_id="Cust99999"), check=False)
+    assert run.returncode != 0 and "tenant_id" in run.stderr
 
 
-SANDBOX = start_sandbox(sizes={"/items": 40})
-atexit.register(SANDBOX.stop)
+def test_every_default_stream_at_10_a_second_gets_no_429(store):
+    sandbox = start_sandbox(sizes={"Contact": 3000}, default_size=30)
+    try:
+        run = run_tap(tap_config(sandbox, store, page_size=100),
+                      ("contact", "person", "sale", "project", "appointment", "document", "ticket",
+                       "ticket_message", "product", "price_list", "user", "selection"))
+        assert len(run.ids("contact", "contactId")) == 3000
+        log = sandbox.request_log(100_000)
+        assert len(log) > 40
+        assert [e["status"] for e in log].count(429) == 0
+    finally:
+        sandbox.stop()
 
-TestTapSuperOffice = get_tap_test_class(TapSuperOffice, config=tap_config(SANDBOX),
-                                       suite_config=SuiteConfig(max_records_limit=100))
+
+def test_a_custom_stream_reads_an_archive_with_path_and_query_values(sandbox, store):
+    config = tap_config(sandbox, store, custom_streams=[
+        {"name": "persons_of_contact_5", "endpoint": "/Archive/{provider}", "path": {"provider": "Person"},
+         "query": {"$select": "personId,firstName,contactId", "$filter": "contactId eq 5"}}])
+    run = run_tap(config, ("persons_of_contact_5",))
+    requests = [e for e in sandbox.request_log() if e["path"].endswith("/Archive/Person")]
+    assert requests and all(e["status"] == 200 for e in requests)
+    rows = run.records["persons_of_contact_5"]
+    assert rows and all(r["contactId"] == 5 and "firstName" in r for r in rows)
+
+
+def test_extra_columns_are_selected(sandbox, store):
+    config = tap_config(sandbox, store, extra_columns={"contact": ["postAddress/city"]})
+    run = run_tap(config)
+    assert "postAddress%2Fcity" in data_requests(sandbox)[0]["query"]
+    assert "postAddress/city" in run.records["contact"][0]
+
+
+def test_no_secret_reaches_the_output(sandbox, store):
+    config = tap_config(sandbox, store)
+    run = run_tap(config)
+    tokens = json.loads(store.read_text())
+    output = run.stdout + run.stderr
+    for secret in (config["client_secret"], tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in output
+
+
+def test_a_token_store_older_than_its_lifetime_is_refreshed_first(sandbox, store):
+    write_store(store, sandbox.issue_tokens(), age=4000)
+    run = run_tap(tap_config(sandbox, store))
+    assert len(run.ids("contact", "contactId")) == 2500
+    assert not [e for e in data_requests(sandbox) if e["status"] == 401]
