@@ -2,6 +2,7 @@
 # waits for it) when the script exits, and returns once it prints READY:
 #   start_connectwise_sandbox PORT LOG [ARGS...]    the ConnectWise Manage emulator
 #   start_exactonline_sandbox PORT LOG [ARGS...]    the Exact Online emulator
+#   start_superoffice_sandbox PORT LOG [ARGS...]    the SuperOffice CRM Online emulator
 # ARGS go to `connector-sandbox VENDOR` (see `uv run connector-sandbox VENDOR --help`).
 sandbox_pids=()
 
@@ -24,3 +25,4 @@ start_sandbox() {
 
 start_connectwise_sandbox() { start_sandbox connectwise "$@"; }
 start_exactonline_sandbox() { start_sandbox exactonline "$@"; }
+start_superoffice_sandbox() { start_sandbox superoffice "$@"; }

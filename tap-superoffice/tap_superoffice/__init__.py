@@ -1,5 +1,1 @@
-"""tap-superoffice: a Singer tap for SuperOffice (CRM).
-
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read
-shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+"""tap-superoffice: a Singer tap for SuperOffice CRM Online."""

@@ -1,5 +1,1 @@
-"""target-superoffice: publish records to SuperOffice (CRM).
-
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read
-shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+"""target-superoffice: publish records to SuperOffice CRM Online."""

@@ -1,8 +1,4 @@
-"""Run the target: ``python -m target_superoffice``.
-
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; read
-shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+"""Run the target: ``python -m target_superoffice``."""
 
 from target_superoffice.target import TargetSuperOffice
 

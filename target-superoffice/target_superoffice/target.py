@@ -1,8 +1,8 @@
-"""target-superoffice: publish records to any SuperOffice (CRM) entity, with method mapping.
+"""target-superoffice: publish records to any SuperOffice CRM Online entity, with method mapping.
 
-TODO(superoffice): scaffolded by ``scripts/dev/new_vendor.py``; add the vendor's own target
-settings (read ``shared/vendors/superoffice-lightspeed-saleslayer.md`` for SuperOffice (CRM)) next to the
-connection's and the engine's.
+POST, PUT, PATCH (a JSON Patch of the record's fields), DELETE and UPSERT (by id, or by match fields
+through one filtered look-up) through the shared publish engine; see :mod:`target_superoffice.dialect`.
+The connection (tenant host, tokens, the 10-a-second rule) is the tap's: ``superoffice-client``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from target_superoffice.dialect import SuperOfficeDialect
 
 
 class TargetSuperOffice(PublishTarget):
-    """Writes each stream to a SuperOffice (CRM) entity with POST, PUT, PATCH, DELETE or UPSERT."""
+    """Writes each stream to a SuperOffice entity with POST, PUT, PATCH, DELETE or UPSERT."""
 
     name = "target-superoffice"
     message_reader_class = MsgSpecReader

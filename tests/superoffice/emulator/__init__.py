@@ -1,1 +1,1 @@
-"""Contract tests of the SuperOffice CRM Online emulator."""
+"""The SuperOffice emulator's contract tests."""

@@ -1,4 +1,1 @@
-"""SuperOffice (CRM) tests.
-
-TODO(superoffice): scaffolded by scripts/dev/new_vendor.py; read shared/vendors/superoffice-lightspeed-saleslayer.md.
-"""
+"""tap-superoffice tests."""
