@@ -11,7 +11,6 @@ epoch milliseconds.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from collections.abc import Mapping
@@ -24,17 +23,14 @@ from dateutil.parser import isoparse
 from singer_sdk import typing as th
 
 from connector_core import (
-    BearerAuth,
     BudgetExhausted,
-    OAuthRefresher,
     RateLimiter,
-    TokenStore,
     UrlSetting,
     default_vendor_error,
     redact,
 )
-from connector_core.connection import BaseConnection, ConnectionConfigError
-from connector_core.oauth import DEFAULT_TOKEN_RETRY
+from connector_core.connection import ConnectionConfigError
+from connector_core.oauth.connection import OAuthConnection
 
 REGIONS = {
     "nl": "https://start.exactonline.nl",
@@ -87,7 +83,6 @@ CONNECTION_SETTINGS = th.PropertiesList(
                 description="Seconds to wait for one response."),
 )
 
-REAUTHORIZE_COMMAND = "{plugin} authorize --config CONFIG.json"
 
 AUTH_HINT = (
     "Exact Online refused the access token or the division: check that the app's user can open "
@@ -233,15 +228,20 @@ def _utc(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-class ExactOnlineConnection(BaseConnection):
+class ExactOnlineConnection(OAuthConnection):
     """Everything a plugin needs to talk to Exact Online, built from its config."""
+
+    # §2.2: TooEarlyToRefreshTokens before 9 min 30 s of a 10-minute token, i.e. only in its last
+    # 30 s; the floor follows the lifetime each token answer states.
+    default_token_lifetime = 600.0
+    refresh_window = 30.0
+    default_plugin = "tap-exactonline"
 
     default_headers = {"Accept": "application/json"}  # default is Atom XML (§2.4)
 
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger | None = None,
                  user_agent: str = "connector-suite", *, plugin_name: str | None = None) -> None:
         super().__init__(config, logger, user_agent, plugin_name=plugin_name)
-        self.reauthorize_command = REAUTHORIZE_COMMAND.format(plugin=plugin_name or "tap-exactonline")
         self.server_tz = server_timezone(config.get("server_timezone"))
         self.origin = origin_of(config)
         self.ledger = RunLedger(self.logger)
@@ -267,36 +267,6 @@ class ExactOnlineConnection(BaseConnection):
     @property
     def auth_url(self) -> str:
         return f"{self.origin}/api/oauth2/auth"
-
-    # -- OAuth -------------------------------------------------------------------------------------
-    @cached_property
-    def token_store(self) -> TokenStore:
-        store = TokenStore(self.config["token_store"])
-        seed = self.config.get("refresh_token")
-        if seed and not store.exists():
-            store.seed(seed)
-        return store
-
-    @cached_property
-    def refresher(self) -> OAuthRefresher:
-        return OAuthRefresher(
-            self.token_store,
-            token_url=self.token_url,
-            client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"],
-            # §2.2: TooEarlyToRefreshTokens before 9 min 30 s of a 10-minute token, i.e. only in
-            # its last 30 s; the floor follows the lifetime each token answer states.
-            refresh_window=30,
-            default_lifetime=600,
-            reauthorize_command=self.reauthorize_command,
-            logger=self.logger,
-            # The token endpoint is on the API's host: one first contact for both.
-            retry_policy=dataclasses.replace(DEFAULT_TOKEN_RETRY, url_setting=self.url_setting),
-        )
-
-    @cached_property
-    def auth(self) -> BearerAuth:
-        return BearerAuth(self.refresher)
 
     def rate_limiter(self, scope: int | str | None = None) -> DivisionLimiter:
         """The budgets of the division ``scope`` (``None``: the division-less endpoints such as

@@ -34,16 +34,13 @@ from dateutil.parser import isoparse
 from singer_sdk import typing as th
 
 from connector_core import (
-    BearerAuth,
-    OAuthRefresher,
     RateLimiter,
-    TokenStore,
     UrlSetting,
     default_vendor_error,
     redact,
 )
-from connector_core.connection import BaseConnection, ConnectionConfigError
-from connector_core.oauth import DEFAULT_TOKEN_RETRY
+from connector_core.connection import ConnectionConfigError
+from connector_core.oauth.connection import OAuthConnection
 
 #: The environments' sign-in hosts (§1.1): the stage environment signs in at ``qaonline``.
 ENVIRONMENTS = {
@@ -55,7 +52,6 @@ ENVIRONMENTS = {
 AVAILABLE_STATES = ("Running", "OnlineMaintenance")
 #: How long a state answer without ``ValidUntil`` is kept.
 DEFAULT_STATE_LIFETIME = 300.0
-REAUTHORIZE_COMMAND = "{plugin} authorize --config CONFIG.json"
 
 # Settings shared by tap-superoffice and target-superoffice.
 CONNECTION_SETTINGS = th.PropertiesList(
@@ -150,13 +146,13 @@ class TenantState:
         return cls(state=body["State"], api=str(body.get("Api") or "").rstrip("/"), valid_until=valid_until)
 
 
-class SuperOfficeConnection(BaseConnection):
+class SuperOfficeConnection(OAuthConnection):
     """Everything a plugin needs to talk to one SuperOffice tenant, built from its config."""
 
     default_headers: t.ClassVar[t.Mapping[str, str]] = {"Accept": "application/json"}
-    #: The consent of ``authorize``: PKCE (S256) and a 3600 s token unless the answer says otherwise.
-    consent_pkce: t.ClassVar[bool] = True
-    default_token_lifetime: t.ClassVar[float] = 3600.0
+    #: The consent of ``authorize`` sends a PKCE challenge; tokens live ``expires_in`` (3600 s).
+    consent_pkce = True
+    default_plugin = "tap-superoffice"
 
     def __init__(self, config: Mapping[str, t.Any], logger: logging.Logger | None = None,
                  user_agent: str = "connector-suite", *, plugin_name: str | None = None,
@@ -166,7 +162,6 @@ class SuperOfficeConnection(BaseConnection):
         self.tenant = str(config.get("tenant_id") or "").strip()
         if not self.tenant:
             raise SuperOfficeConfigError("tenant_id is required, e.g. Cust12345")
-        self.reauthorize_command = REAUTHORIZE_COMMAND.format(plugin=plugin_name or "tap-superoffice")
         self.clock = clock
         self._state: TenantState | None = None
         self._state_lock = threading.Lock()
@@ -193,32 +188,6 @@ class SuperOfficeConnection(BaseConnection):
     @property
     def state_url(self) -> str:
         return f"{self.origin}/api/state/{quote(self.tenant, safe='')}"
-
-    # -- OAuth -----------------------------------------------------------------------------------
-    @cached_property
-    def token_store(self) -> TokenStore:
-        store = TokenStore(self.config["token_store"])
-        seed = self.config.get("refresh_token")
-        if seed and not store.exists():
-            store.seed(seed)
-        return store
-
-    @cached_property
-    def refresher(self) -> OAuthRefresher:
-        return OAuthRefresher(
-            self.token_store,
-            token_url=self.token_url,
-            client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"],
-            default_lifetime=self.default_token_lifetime,  # the answer's expires_in governs
-            reauthorize_command=self.reauthorize_command,
-            logger=self.logger,
-            retry_policy=dataclasses.replace(DEFAULT_TOKEN_RETRY, url_setting=self.url_setting),
-        )
-
-    @cached_property
-    def auth(self) -> BearerAuth:
-        return BearerAuth(self.refresher)
 
     def consent_params(self) -> dict[str, str]:
         """What the consent URL carries besides the OAuth basics: the only scope, and the tenant,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import typing as t
 from functools import cached_property
 
@@ -13,21 +10,19 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from connector_core import (
-    TokenStore,
-    authorize,
     install_log_redaction,
 )
-from connector_core.cli import OneLineErrorsMixin, run_subcommand
+from connector_core.cli import OneLineErrorsMixin
 from connector_core.custom_streams import (
     CustomStreamsMixin,
     custom_streams_setting,
     declared_custom_streams,
 )
+from connector_core.oauth.command import oauth_plugin_main
 from connector_core.settings import ValidatedSettingsMixin, config_error
 from exactonline_client import (
     CONNECTION_SETTINGS,
     ExactOnlineConnection,
-    origin_of,
 )
 from tap_exactonline import catalog
 from tap_exactonline.catalog import StreamSpec
@@ -149,42 +144,9 @@ def _check_cursor(where: str, cursor: str, schema: dict) -> None:
                            f"endpoints) nor a date-time column such as Modified")
 
 
-def authorize_main(argv: list[str]) -> int:
-    """``tap-exactonline authorize --config CONFIG.json``: grant access, write the token store."""
-    parser = argparse.ArgumentParser(prog="tap-exactonline authorize",
-                                     description="Grant access in the browser and store the tokens.")
-    parser.add_argument("--config", required=True, action="append")
-    parser.add_argument("--open-browser", action="store_true")
-    parser.add_argument("--timeout", type=float, default=300.0)
-    args = parser.parse_args(argv)
-    config: dict[str, t.Any] = {}
-    for path in args.config:
-        with open(path, encoding="utf-8") as handle:
-            config.update(json.load(handle))
-    install_log_redaction()
-    for key in ("client_id", "client_secret", "token_store"):
-        if not config.get(key):
-            print(f"tap-exactonline authorize: the config has no {key}", file=sys.stderr)
-            return 2
-    origin = origin_of(config)
-    authorize(
-        auth_url=f"{origin}/api/oauth2/auth", token_url=f"{origin}/api/oauth2/token",
-        client_id=config["client_id"], client_secret=config["client_secret"],
-        redirect_uri=config.get("redirect_uri") or "http://127.0.0.1:8765/callback",
-        store=TokenStore(config["token_store"]), timeout=args.timeout,
-        open_browser=args.open_browser, default_lifetime=600,
-    )
-    print(f"tap-exactonline: access granted; tokens stored in {config['token_store']}",
-          file=sys.stderr)
-    return 0
-
-
 def main() -> None:
     """Console script: the Singer CLI, plus the ``authorize`` subcommand."""
-    if len(sys.argv) > 1 and sys.argv[1] == "authorize":
-        sys.exit(run_subcommand(TapExactOnline.name, "authorize",
-                                lambda: authorize_main(sys.argv[2:])))
-    TapExactOnline.cli()
+    oauth_plugin_main(TapExactOnline, ExactOnlineConnection)
 
 
 if __name__ == "__main__":

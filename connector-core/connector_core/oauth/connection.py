@@ -1,0 +1,77 @@
+"""A vendor connection whose plugins sign in with OAuth 2.0: :class:`OAuthConnection`.
+
+The token store (shared by every process of the same user and app, seeded once from the
+``refresh_token`` setting), the single-flight refresher and the bearer authentication are the same
+for every OAuth vendor; a vendor's connection gives its ``token_url`` and ``auth_url`` (the
+``authorize`` command's consent), its refresh rules as class attributes and its consent's extra
+parameters. Settings read: ``client_id``, ``client_secret``, ``token_store``, ``refresh_token``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+from functools import cached_property
+
+from connector_core.connection import BaseConnection
+from connector_core.oauth.bearer import BearerAuth
+from connector_core.oauth.endpoint import DEFAULT_TOKEN_RETRY
+from connector_core.oauth.refresher import OAuthRefresher
+from connector_core.oauth.store import TokenStore
+
+
+class OAuthConnection(BaseConnection):
+    """A :class:`BaseConnection` authenticated by OAuth tokens kept in a shared token store."""
+
+    #: Seconds an access token lives when the token answer states no ``expires_in``.
+    default_token_lifetime: t.ClassVar[float] = 3600.0
+    #: Refresh only in the token's last seconds (a vendor that refuses early refreshes); None: any time.
+    refresh_window: t.ClassVar[float | None] = None
+    #: Whether ``authorize`` sends a PKCE challenge (RFC 7636, S256).
+    consent_pkce: t.ClassVar[bool] = False
+    #: The plugin named in :attr:`reauthorize_command` when the connection was built without one.
+    default_plugin: t.ClassVar[str] = "the plugin"
+
+    @property
+    def token_url(self) -> str:  # pragma: no cover - every vendor implements it
+        raise NotImplementedError
+
+    @property
+    def auth_url(self) -> str:  # pragma: no cover - every vendor implements it
+        raise NotImplementedError
+
+    @property
+    def reauthorize_command(self) -> str:
+        """What a person runs to grant access again (named when the refresh token is dead)."""
+        return f"{self.plugin_name or self.default_plugin} authorize --config CONFIG.json"
+
+    def consent_params(self) -> dict[str, str]:
+        """The consent URL's parameters besides the OAuth basics (scopes, tenant hints)."""
+        return {}
+
+    @cached_property
+    def token_store(self) -> TokenStore:
+        store = TokenStore(self.config["token_store"])
+        seed = self.config.get("refresh_token")
+        if seed and not store.exists():
+            store.seed(seed)
+        return store
+
+    @cached_property
+    def refresher(self) -> OAuthRefresher:
+        return OAuthRefresher(
+            self.token_store,
+            token_url=self.token_url,
+            client_id=self.config["client_id"],
+            client_secret=self.config["client_secret"],
+            refresh_window=self.refresh_window,
+            default_lifetime=self.default_token_lifetime,
+            reauthorize_command=self.reauthorize_command,
+            logger=self.logger,
+            # The token endpoint answers on the configured host: its first contact names the setting.
+            retry_policy=dataclasses.replace(DEFAULT_TOKEN_RETRY, url_setting=self.url_setting),
+        )
+
+    @cached_property
+    def auth(self) -> BearerAuth:
+        return BearerAuth(self.refresher)
