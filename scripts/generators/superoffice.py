@@ -80,6 +80,9 @@ STATISTICS_RE = re.compile(r"^(NumberOf\w+|Last(DoBy|Completed)?(Activity|Sale|T
 # answer gives numbers for decimals; associate/list*/userGroup/... give their display text.
 RESTRICTION_TYPES = {"int": "integer", "decimal": "number", "double": "number", "bool": "boolean",
                      "date": "date-time", "datetime": "date-time", "string": "string", "stringorPK": "string"}
+# List columns that answer the related row's id, not its display text (the docs' sample rows:
+# "contactId": 8989 in a sale row), and timeSpan columns, which answer a number of minutes.
+ID_LIST_COLUMNS = {"contactId", "personId", "projectId", "saleId"}
 SWAGGER_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean", "string": "string"}
 # Which provider restrictions a $filter on an entity property of this JSON type can use.
 FILTERABLE = {"string": {"string", "stringorPK", "positiveString"}, "integer": {"int"},
@@ -134,9 +137,10 @@ CATALOG_DOC = (
     "selection; the administrative/technical ones (relation, project_member, sale_stakeholder, role, "
     "chat_session, news_feed_item, system_event, batch_task, foreign_key, crm_script, script, trigger_script) "
     "and the lookup lists are opt-in. Provider stream schemas: restriction int -> integer, decimal/double -> "
-    "number, bool -> boolean, date/datetime -> date-time string, string/stringorPK -> string, every other "
-    "restriction (associate, listAny, userGroup, positiveString, timeSpan, ejUser, ...) -> string (display "
-    "text); all nullable except the primary key; plus the row fields PrimaryKey and EntityName; "
+    "number, bool -> boolean, date/datetime -> date-time string, string/stringorPK -> string, timeSpan -> "
+    "integer (minutes), the list columns contactId/personId/projectId/saleId -> integer (the related row's id, "
+    "as in the docs' sample rows), every other restriction (associate, listAny, userGroup, positiveString, "
+    "ejUser, ...) -> string (display text); all nullable except the primary key; plus the row fields PrimaryKey and EntityName; "
     "additionalProperties true (tenant-defined fields). Lookup streams list_<name>: every GET "
     "/List/{name}/Items of Swagger-v1-List.json (all items, no paging); primary_key Id, else <Model>Id. "
     "get_templates: every GET path of the Swagger files whose 200 answer is a definition (or an array of one, "
@@ -334,8 +338,12 @@ def is_row_value(name: str, info: dict[str, t.Any]) -> bool:
             and not info["description"].startswith("Dummy"))
 
 
-def column_schema(restriction: str | None, *, key: bool = False) -> dict[str, t.Any]:
-    kind = "integer" if key and restriction == "associate" else RESTRICTION_TYPES.get(restriction or "", "string")
+def column_schema(restriction: str | None, *, key: bool = False, name: str = "") -> dict[str, t.Any]:
+    if key and restriction == "associate" or restriction == "timeSpan" or (
+            restriction in ("listAny", "associate") and name in ID_LIST_COLUMNS):
+        kind = "integer"
+    else:
+        kind = RESTRICTION_TYPES.get(restriction or "", "string")
     out: dict[str, t.Any] = {"type": "string" if kind == "date-time" else kind}
     if kind == "date-time":
         out["format"] = "date-time"
@@ -358,7 +366,7 @@ def provider_stream(path: str, provider: str, facts: dict[str, t.Any]) -> tuple[
         if needed and needed not in ROW_FIELDS and needed not in selected:
             selected.append(needed)
     name = STREAM_NAMES.get(path[1:], snake(path[1:]))
-    properties = {c: column_schema(columns[c]["restriction"], key=c == key) for c in selected}
+    properties = {c: column_schema(columns[c]["restriction"], key=c == key, name=c) for c in selected}
     for field in ROW_FIELDS:
         properties[field] = {"type": "string" if field == key else ["string", "null"]}
     stream = {
