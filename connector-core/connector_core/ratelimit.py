@@ -252,7 +252,7 @@ class RateLimiter:
 
 def make_header_reader(
     remaining: str = "X-RateLimit-Remaining",
-    reset: str = "X-RateLimit-Reset",
+    reset: str | None = "X-RateLimit-Reset",
     limit: str | None = "X-RateLimit-Limit",
     *,
     reset_is_delay: bool = False,
@@ -260,7 +260,7 @@ def make_header_reader(
 ) -> HeaderReader:
     """Build a :data:`HeaderReader` for the common ``X-RateLimit-*`` header trio.
 
-    ``reset`` holds a Unix time unless ``reset_is_delay`` is true, in which case
+    ``reset`` (None: the vendor sends none) holds a Unix time unless ``reset_is_delay`` is true, in which case
     it holds seconds from now. Missing or unparseable headers read as ``None``.
     """
 

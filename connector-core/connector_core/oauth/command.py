@@ -39,12 +39,12 @@ def authorize_main(prog: str, connection_class: t.Any, argv: list[str]) -> int:
     for key in ("client_id", "client_secret", "token_store"):
         if not config.get(key):
             print(f"{prog} authorize: the config has no {key}", file=sys.stderr)
-            return 2
+            return 1
     try:
         connection = connection_class(config, plugin_name=prog)
     except ConnectionConfigError as exc:
         print(f"{prog} authorize: {exc}", file=sys.stderr)
-        return 2
+        return 1
     authorize(
         auth_url=connection.auth_url, token_url=connection.token_url,
         client_id=config["client_id"], client_secret=config["client_secret"],

@@ -1,0 +1,1 @@
+"""target-lightspeed: publish records to Lightspeed Retail X-Series."""
