@@ -66,7 +66,7 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property("rate_limit_reserve", th.IntegerType(minimum=0), default=5,
                 description="Requests left in the 5-minute budget (`X-RateLimit-Remaining`) at which the "
                             "connector waits for the next window: room for other apps and users of the store."),
-    th.Property("rate_limit_window_seconds", th.NumberType, default=WINDOW_SECONDS,
+    th.Property("rate_limit_window_seconds", th.IntegerType(minimum=1), default=int(WINDOW_SECONDS),
                 description="The length of Lightspeed's rate-limit window (5 minutes): after the server "
                             "reports `rate_limit_reserve` requests left, the connector waits this long (no "
                             "reset time is sent)."),
