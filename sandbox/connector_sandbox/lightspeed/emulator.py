@@ -89,6 +89,12 @@ def invalid(message: str) -> ApiError:
     return ApiError(422, "Unprocessable Entity", message)
 
 
+def wrong_type(value: Any, kind: str) -> bool:
+    """Whether a non-null body value is not of the model's type (a bool is no number)."""
+    kinds = KINDS.get(kind)
+    return bool(kinds) and (not isinstance(value, kinds) or (isinstance(value, bool) and kind != "boolean"))
+
+
 def template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template)) + "$")
 
@@ -114,12 +120,9 @@ class LightspeedRows(Rows):
         return self.store.count(*self._table(path))
 
     def get(self, path: str, row_id: Any, tenant: Any) -> dict[str, Any] | None:
-        hit = self.store.live(*self._with_id(path, row_id))
-        return None if hit is None else hit[1]
-
-    def _with_id(self, path: str, row_id: Any) -> tuple[str, Any, int | None]:
         table, parent = self._table(path)
-        return table, row_id, parent
+        hit = self.store.live(table, row_id, parent)
+        return None if hit is None else hit[1]
 
     def touch(self, path: str, row_id: Any, field: str | None, tenant: Any) -> Any:
         table, parent = self._table(path)
@@ -509,8 +512,7 @@ class LightspeedSandbox(OAuthControl, SandboxServer):
                 if name in model["required"]:
                     raise invalid(f"{name}: is required")
                 continue
-            kinds = KINDS.get(prop["type"])
-            if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and prop["type"] != "boolean")):
+            if wrong_type(value, prop["type"]):
                 raise invalid(f"{name}: must be of type {prop['type']}")
             if prop.get("enum") and value not in prop["enum"]:
                 raise invalid(f"{name}: must be one of {', '.join(map(str, prop['enum']))}")
@@ -542,8 +544,7 @@ class LightspeedSandbox(OAuthControl, SandboxServer):
                     raise invalid(f"{group}.{name}: unknown field")
                 target = {"is_active": "active", "dimension_unit": "dimensions_unit"}.get(name, name)
                 if target in product:
-                    kinds = KINDS.get(product[target]["type"])
-                    if value is not None and kinds and not isinstance(value, kinds):
+                    if value is not None and wrong_type(value, product[target]["type"]):
                         raise invalid(f"{group}.{name}: must be of type {product[target]['type']}")
                     changes[target] = value
         details = body.get("details") or {}
