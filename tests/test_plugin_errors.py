@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.meltano_env import own_meltano
+
 ROOT = Path(__file__).resolve().parents[1]
 REFUSED = "http://127.0.0.1:9"
 UNKNOWN_HOST = "http://nonexistent.invalid"
@@ -273,7 +275,7 @@ def test_an_unreachable_url_fails_on_the_first_attempt_naming_the_setting(
 @pytest.fixture(scope="module")
 def meltano_env(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("meltano")
-    return {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{tmp}/meltano.db",
+    return {**os.environ, **own_meltano(tmp),
             "TARGET_JSONL_DESTINATION_PATH": str(tmp)}
 
 

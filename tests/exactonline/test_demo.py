@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from connector_sandbox.exactonline import ExactOnlineSandbox
+from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
 # runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
@@ -93,7 +94,7 @@ def test_demo_loads_what_the_emulator_holds_and_runs_again(tmp_path):
         "SANDBOX_PORT": str(port),
         "EXACT_DEMO_DIR": str(demo_dir),
         "TARGET_DUCKDB_FILEPATH": str(warehouse),
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",  # own state, not the project's
+        **own_meltano(tmp_path),  # own state and run files, not the project's
         **{var: str(n) for var, (_, n) in SIZES.items()},
     }
     expected = expected_counts()

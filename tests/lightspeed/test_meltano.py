@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from tests.lightspeed.tap.helpers import TOKEN, start_sandbox
+from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/: one xdist worker runs the group "meltano" in turn.
 pytestmark = pytest.mark.xdist_group("meltano")
@@ -32,7 +33,7 @@ def test_the_demo_loads_every_row_without_a_429(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     env = {**os.environ, "DEMO_SKIP_SETUP": "1", "SANDBOX_PORT": str(free_port()), "LS_PRODUCTS": "2100",
            "LS_CUSTOMERS": "800", "LS_SALES": "900", "LS_DEMO_DIR": str(tmp_path / "demo"),
-           "TARGET_DUCKDB_FILEPATH": str(warehouse), "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db"}
+           "TARGET_DUCKDB_FILEPATH": str(warehouse), **own_meltano(tmp_path)}
     proc = subprocess.run(["bash", "scripts/demos/lightspeed.sh"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -47,7 +48,7 @@ def test_the_round_trip_job_puts_every_note_once(tmp_path):
     ls = start_sandbox(sizes={"/customers": 30})
     try:
         connection = {"BASE_URL": ls.api_url, "TOKEN": TOKEN}
-        env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",
+        env = {**os.environ, **own_meltano(tmp_path),
                **{f"TAP_LIGHTSPEED_{k}": v for k, v in connection.items()},
                **{f"TARGET_LIGHTSPEED_{k}": v for k, v in connection.items()},
                "TARGET_LIGHTSPEED_RESULTS_PATH": str(tmp_path / "results.jsonl"),

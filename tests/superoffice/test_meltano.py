@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from connector_sandbox.superoffice.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT
+from tests.meltano_env import own_meltano
 from tests.superoffice.tap.helpers import start_sandbox, write_store
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
@@ -34,7 +35,7 @@ def test_the_demo_loads_every_row_without_a_429(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     env = {**os.environ, "DEMO_SKIP_SETUP": "1", "SANDBOX_PORT": str(free_port()), "SO_CONTACTS": "2100",
            "SO_PERSONS": "3000", "SO_DEMO_DIR": str(tmp_path / "demo"), "TARGET_DUCKDB_FILEPATH": str(warehouse),
-           "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db"}
+           **own_meltano(tmp_path)}
     proc = subprocess.run(["bash", "scripts/demos/superoffice.sh"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -51,7 +52,7 @@ def test_the_round_trip_job_patches_every_department_once(tmp_path):
         store = write_store(tmp_path / "tokens.json", so.issue_tokens())
         connection = {"BASE_URL": so.environment_url, "TENANT_ID": DEFAULT_TENANT, "CLIENT_ID": DEFAULT_CLIENT_ID,
                       "CLIENT_SECRET": DEFAULT_CLIENT_SECRET, "TOKEN_STORE": str(store)}
-        env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",
+        env = {**os.environ, **own_meltano(tmp_path),
                **{f"TAP_SUPEROFFICE_{k}": v for k, v in connection.items()},
                **{f"TARGET_SUPEROFFICE_{k}": v for k, v in connection.items()},
                "TAP_SUPEROFFICE_START_DATE": "2015-01-01",

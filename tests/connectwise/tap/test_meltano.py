@@ -20,6 +20,7 @@ from connector_sandbox.connectwise import (
     ConnectWiseSandbox,
 )
 from tests.connectwise.tap.helpers import START_DATE
+from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
 # runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
@@ -67,7 +68,7 @@ def meltano_env(tmp_path_factory, sandbox):
     tmp = tmp_path_factory.mktemp("meltano")
     env = {
         **os.environ,
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp}/meltano.db",  # own state, not the project's
+        **own_meltano(tmp),  # own state and run files, not the project's
         "TAP_CONNECTWISE_SITE": sandbox.url,
         "TAP_CONNECTWISE_COMPANY_ID": DEFAULT_COMPANY_ID,
         "TAP_CONNECTWISE_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,

@@ -28,6 +28,7 @@ from connector_sandbox.connectwise import (
     DEFAULT_PUBLIC_KEY,
     ConnectWiseSandbox,
 )
+from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
 # runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
@@ -63,7 +64,7 @@ def meltano_env(tmp_path, sandbox, installed) -> dict[str, str]:
                    "CLIENT_ID": DEFAULT_CLIENT_ID}
     return {
         **os.environ,
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",  # own state, not the project's
+        **own_meltano(tmp_path),  # own state and run files, not the project's
         **{f"TAP_CONNECTWISE_{k}": v for k, v in credentials.items()},
         **{f"TARGET_CONNECTWISE_{k}": v for k, v in credentials.items()},
         "TARGET_CONNECTWISE_RESULTS_PATH": str(tmp_path / "results.jsonl"),

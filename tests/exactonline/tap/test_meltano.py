@@ -25,6 +25,7 @@ from tests.exactonline.tap.helpers import (
     start_sandbox,
     write_store,
 )
+from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
 # runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
@@ -76,7 +77,7 @@ def test_meltano_run_tap_exactonline_target_duckdb(tmp_path):
         db = tmp_path / "warehouse.duckdb"
         env = {
             **os.environ,
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",
+            **own_meltano(tmp_path),
             "TAP_EXACTONLINE_BASE_URL": sandbox.url,
             "TAP_EXACTONLINE_CLIENT_ID": DEFAULT_CLIENT_ID,
             "TAP_EXACTONLINE_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,

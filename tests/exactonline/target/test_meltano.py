@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.exactonline.tap.helpers import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, start_sandbox, write_store
+from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
 # runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
@@ -30,7 +31,7 @@ def test_meltano_exactonline_round_trip_renames_every_account_once(tmp_path):
         write_store(store, eo.issue_tokens())
         connection = {"BASE_URL": eo.url, "CLIENT_ID": DEFAULT_CLIENT_ID,
                       "CLIENT_SECRET": DEFAULT_CLIENT_SECRET, "TOKEN_STORE": str(store)}
-        env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",
+        env = {**os.environ, **own_meltano(tmp_path),
                **{f"TAP_EXACTONLINE_{k}": v for k, v in connection.items()},
                **{f"TARGET_EXACTONLINE_{k}": v for k, v in connection.items()},
                "TARGET_EXACTONLINE_RESULTS_PATH": str(tmp_path / "results.jsonl"),
