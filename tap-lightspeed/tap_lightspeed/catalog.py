@@ -13,7 +13,7 @@ from connector_core.catalog import packaged_json
 #: How a stream reads its pages: ``version`` (``after``/``page_size``, the next ``after`` from
 #: ``version.max``, the end on an empty page), ``page_info`` (``after=page_info.last_seen`` while
 #: ``has_next``) or ``single`` (one answer).
-Paging = t.Literal["version", "page_info", "single"]
+Paging = t.Literal["version", "page_info", "single", "offset"]
 
 
 @dataclass(frozen=True)

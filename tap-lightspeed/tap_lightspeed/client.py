@@ -13,6 +13,8 @@ Contract: ``shared/vendors/superoffice-lightspeed-saleslayer.md`` §2.1.
   ``_sdc_deleted_at``.
 * Numbers are parsed as decimals, so money and quantities are emitted exactly as Lightspeed sent them.
 * ``page_info`` paging (product categories): ``after=page_info.last_seen`` while ``has_next``.
+* ``offset`` paging (``/search``): ``offset`` advanced by the rows received until an empty page or
+  the answer's ``total_count`` is reached.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_lightspeed.tap import TapLightspeed
+
+
+# /search takes page_size up to 1000, whatever the lists allow (§2.1).
+SEARCH_MAX_PAGE_SIZE = 1000
 
 
 def parse_body(response: requests.Response) -> t.Any:
@@ -85,6 +91,23 @@ class PageInfoPaginator(BaseAPIPaginator[t.Any]):
         return None
 
 
+class OffsetPaginator(BaseAPIPaginator[int]):
+    """``offset`` plus the rows received, until an empty page or ``total_count`` rows (``/search``)."""
+
+    def __init__(self, records: str) -> None:
+        super().__init__(0)
+        self.records = records
+
+    def get_next(self, response: requests.Response) -> int | None:
+        body = parse_body(response)
+        rows = rows_of(body, self.records)
+        if not rows:
+            return None
+        offset = int(self.current_value) + len(rows)
+        total = body.get("total_count") if isinstance(body, dict) else None
+        return None if isinstance(total, int) and offset >= total else offset
+
+
 class LightspeedStream(VendorStream[LightspeedConnection]):
     """One Lightspeed endpoint, read page by page; configured by a :class:`StreamSpec`."""
 
@@ -111,6 +134,8 @@ class LightspeedStream(VendorStream[LightspeedConnection]):
             return VersionPaginator(0, self.spec.records)
         if self.spec.paging == "page_info":
             return PageInfoPaginator(None)
+        if self.spec.paging == "offset":
+            return OffsetPaginator(self.spec.records)
         return None
 
     def bookmark(self, context: Context | None) -> int | None:
@@ -128,7 +153,8 @@ class LightspeedStream(VendorStream[LightspeedConnection]):
     def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
         params: dict[str, t.Any] = dict(self._tap.custom_request_params(self.name).query)
         if self.spec.page_size:
-            params["page_size"] = self._tap.page_size
+            limit = SEARCH_MAX_PAGE_SIZE if self.spec.paging == "offset" else self._tap.page_size
+            params["page_size"] = min(self._tap.page_size, limit)
         if self.spec.deleted:
             params["deleted"] = "true"
         if self.spec.paging == "version":
@@ -136,6 +162,8 @@ class LightspeedStream(VendorStream[LightspeedConnection]):
             params["after"] = after
         elif self.spec.paging == "page_info" and next_page_token:
             params["after"] = next_page_token
+        elif self.spec.paging == "offset" and next_page_token:
+            params["offset"] = next_page_token
         return params
 
     # -- the rows ---------------------------------------------------------------------------------

@@ -27,15 +27,19 @@ from lightspeed_client import CONNECTION_SETTINGS, LightspeedConnection
 from tap_lightspeed import catalog
 from tap_lightspeed.client import LightspeedStream
 
+# What /search finds (the API 2.0 document's `type` values).
+SEARCH_TYPES = ("sales", "products", "customers")
+
 CUSTOM_STREAMS = custom_streams_setting(
     endpoint="Endpoint template below the API root (`/customers/{customer_id}`), or a path from the store's "
              "origin for other versions: `/api/2.1/products`, `/api/3.0/price_books`, `/api/2026-07/products`.",
     query="Query parameters sent with every page, e.g. `{\"type\": \"sales\", \"status\": \"CLOSED\"}` for `/search`.",
     primary_keys="Default: `id` if the schema has it.",
     replication_key="`version` on a version-paged endpoint (`after` from the bookmark); nothing else.",
-    extra=[th.Property("paging", th.StringType, allowed_values=["version", "page_info", "single"],
+    extra=[th.Property("paging", th.StringType, allowed_values=["version", "page_info", "offset", "single"],
                        description="`version` (default for a catalog list endpoint: `after`/`page_size` "
-                                   "until an empty page), `page_info`, or `single` (one answer).")],
+                                   "until an empty page), `page_info`, `offset` (default for `/search`: "
+                                   "`offset`/`page_size` until `total_count`), or `single` (one answer).")],
 )
 
 
@@ -104,16 +108,26 @@ class TapLightspeed(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMix
             where, entry = declared.where, declared.entry
             listed = catalog.stream_for_path(declared.endpoint)
             model = catalog.model_for_endpoint(declared.endpoint)
+            searched = None
+            if declared.endpoint == "/search":
+                # /search answers rows of its `type` (sales, products, customers): their list's schema.
+                kind = str((entry.get("query") or {}).get("type") or "")
+                searched = catalog.stream_for_path(f"/{kind}") if kind in SEARCH_TYPES else None
+                if searched is None and not entry.get("schema"):
+                    raise config_error(f"{where}.query.type must be one of {', '.join(SEARCH_TYPES)} for /search; "
+                                       f"got {kind or 'none'}")
             if entry.get("schema"):
                 schema = entry["schema"]
             elif listed is not None:
                 schema = catalog.json_schema(listed.schema_name)
+            elif searched is not None:
+                schema = catalog.json_schema(searched.schema_name)
             elif model is not None:
                 schema = catalog.json_schema(model)
             else:
                 raise config_error(f"{where}.endpoint {declared.endpoint!r} is not a GET endpoint of the "
                                    f"Lightspeed API 2.0 document; give its JSON schema in {where}.schema")
-            paging = entry.get("paging") or (listed.paging if listed else "single")
+            paging = entry.get("paging") or (listed.paging if listed else "offset" if searched else "single")
             replication_key = entry.get("replication_key")
             if replication_key and (replication_key != "version" or paging != "version"):
                 raise config_error(f"{where}.replication_key {replication_key!r}: only `version`, on a "
@@ -124,7 +138,7 @@ class TapLightspeed(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMix
             spec = catalog.StreamSpec(
                 name=declared.name, path=declared.endpoint, schema_name=listed.schema_name if listed else "",
                 records=listed.records if listed else "data", paging=paging,
-                page_size=listed.page_size if listed else paging == "version",
+                page_size=listed.page_size if listed else paging in ("version", "offset"),
                 deleted=bool(listed and listed.deleted), primary_keys=tuple(keys),
                 replication_key=replication_key, selected_by_default=True)
             out.append(LightspeedStream(self, spec, self._schema(spec, schema)))

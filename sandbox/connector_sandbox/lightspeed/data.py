@@ -220,7 +220,8 @@ class LightspeedStore(LazyStore):
         for name in ("created_at", "updated_at"):
             if name in model["properties"]:
                 row[name] = iso(moment)
-        row["deleted_at"] = None
+        if "deleted_at" in model["properties"]:  # only where the document has it (inventory has not)
+            row["deleted_at"] = None
         if parent is not None:
             parent_path = self.lists[path]["parent"]
             row.setdefault(parent_path.strip("/").rstrip("s") + "_id", self.row_id(parent_path, parent))

@@ -393,7 +393,8 @@ class LightspeedSandbox(OAuthControl, SandboxServer):
         offset = self._int(args, "offset", 0, 0)
         table = kinds[kind]
         fields = self.store.model_of(table)["properties"]
-        wanted = {k: v for k, v in args.items() if k in fields}
+        # `type` names what is searched (products have a `type` field too): no filter.
+        wanted = {k: v for k, v in args.items() if k in fields and k not in ("type", "page_size", "offset", "deleted")}
         deleted = self._bool(args, "deleted") if "deleted" in args else False
         found = [row for row in self.store.rows_after(table, None, 0)
                  if (deleted or not row.get("deleted_at"))
@@ -481,7 +482,7 @@ class LightspeedSandbox(OAuthControl, SandboxServer):
         row.update({k: v for k, v in body.items() if k in model})
         with self.store.lock:
             i = self.store.new_index(table)
-            row.update(id=self.store.row_id(table, i), deleted_at=None)
+            row["id"] = self.store.row_id(table, i)
             if "created_at" in model:
                 row["created_at"] = now
             if table == "/customers":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 from decimal import Decimal
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -116,3 +117,24 @@ def test_a_custom_stream_reads_a_declared_endpoint(sandbox):
                "schema": {"type": "object", "properties": {"id": {"type": "string"}}}}]
     run = run_tap(tap_config(sandbox, custom_streams=custom), ["customer_search"])
     assert len(run.ids("customer_search")) == 7
+
+
+def test_a_search_stream_pages_by_offset_with_the_searched_types_schema(sandbox):
+    """/search (offset paging, at most 1000 a page): the tap asks offset 0, 10, 20 for 23 products
+    at page_size 10 and stops at total_count; the rows carry the product schema's fields."""
+    custom = [{"name": "product_search", "endpoint": "/search", "query": {"type": "products"}}]
+    sandbox.reset_stats()
+    run = run_tap(tap_config(sandbox, custom_streams=custom, page_size=10), ["product_search"])
+    assert sorted(run.ids("product_search")) == sorted(sandbox.store.row_id("/products", i) for i in range(1, 24))
+    searches = [parse_qs(e["query"]) for e in sandbox.request_log() if e["path"].endswith("/search")]
+    assert [(q.get("offset"), q["page_size"]) for q in searches] == [
+        (None, ["10"]), (["10"], ["10"]), (["20"], ["10"])], searches
+    assert {"sku", "handle", "version"} <= set(run.schemas["product_search"]["schema"]["properties"])
+
+
+def test_a_search_stream_without_a_known_type_is_a_config_error(sandbox):
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        discover(tap_config(sandbox, custom_streams=[
+            {"name": "s", "endpoint": "/search", "query": {"type": "brands"}}]))
+    assert "custom_streams[0].query.type must be one of sales, products, customers for /search; got brands" \
+        in failed.value.stderr
