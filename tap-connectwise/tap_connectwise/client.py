@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl, urlparse
 import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 
 from connector_core import render_path
@@ -72,10 +71,6 @@ class ConnectWiseStream(VendorStream[ConnectWiseConnection]):
 
     spec: StreamSpec
     is_sorted = False
-    # Top-level properties are checked against the schema (unknown ones dropped); nested objects
-    # are passed on as ConnectWise sent them. Recursive conformance cost ~3/4 of the tap's CPU
-    # (bench/README.md) and changed nothing in decoded JSON.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
     _tap: TapConnectWise
 
     def __init__(self, tap: TapConnectWise, spec: StreamSpec, schema: dict) -> None:

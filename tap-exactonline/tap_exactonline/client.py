@@ -28,7 +28,6 @@ import msgspec
 import requests
 from dateutil.parser import isoparse
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -76,7 +75,6 @@ class ExactStream(VendorStream[ExactOnlineConnection]):
     """One Exact Online endpoint, read per division."""
 
     spec: StreamSpec
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
     _tap: TapExactOnline
 
     def __init__(self, tap: TapExactOnline, spec: StreamSpec, schema: dict) -> None:
