@@ -13,11 +13,14 @@ from __future__ import annotations
 import importlib.resources
 import json
 import typing as t
+from pathlib import Path
 
 import pytest
 from singer_sdk.testing import get_target_test_class, target_test_streams
 from singer_sdk.testing.suites import SingerTestSuite, target_tests
-from singer_sdk.testing.target_tests import TargetMultipleStateMessages
+from singer_sdk.testing.target_tests import TargetMultipleStateMessages, TargetRecordMissingKeyProperty
+
+from tests.target_runner import read_jsonl
 
 # record_missing_key_property: the SDK test expects MissingKeyPropertiesError to stop the run; a
 # publishing target (connector-core's PublishSink) rejects such a record with its reason instead.
@@ -54,6 +57,18 @@ class TargetRelaysEveryState(TargetMultipleStateMessages):
         self.runner.sync_all()
         expected = [m["value"] for m in SINGER_FILES[self.name] if m["type"] == "STATE"]
         assert self.runner.state_messages == expected
+
+
+class TargetRejectsRecordMissingKey(TargetRecordMissingKeyProperty):
+    """record_missing_key_property, expecting what the suite's targets do (connector-core's
+    ``PublishSink``): the record is rejected with the reason, nothing is sent, and the run goes on
+    to its end. Named like the SDK's test, so it runs that file."""
+
+    def test(self) -> None:
+        self.runner.sync_all()
+        rejects = read_jsonl(Path(self.runner.config["rejects_path"]))
+        assert [(r["stream"], r["record"], r["reason"]) for r in rejects] == [
+            ("test_record_missing_key_property", {"metric": 8214}, "key property id missing")]
 
 
 def standard_test_class(target: type, config: dict, sandbox: t.Any, extra: t.Sequence[type] = ()) -> type:

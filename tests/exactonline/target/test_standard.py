@@ -47,11 +47,10 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.testing import target_test_streams
-from singer_sdk.testing.target_tests import TargetRecordMissingKeyProperty
 
 from target_exactonline.target import TargetExactOnline
 from tests.exactonline.target.helpers import DIVISION, read_jsonl, start_sandbox, target_config
-from tests.standard_target import SINGER_FILES, STREAMS, records_in, standard_test_class
+from tests.standard_target import SINGER_FILES, STREAMS, TargetRejectsRecordMissingKey, records_in, standard_test_class
 
 ENTITY = "/crm/Addresses"
 
@@ -79,16 +78,6 @@ def expected_reason(record: dict, key_properties: list[str]) -> str:
         return f"{path}: field {fields[0]} is not in {path}"
     return f"{path}: fields {', '.join(fields)} are not in {path}"
 
-
-class TargetRejectsRecordMissingKey(TargetRecordMissingKeyProperty):
-    """record_missing_key_property, expecting what this target does: the record is rejected with
-    the reason, nothing is sent, and the run goes on to its end."""
-
-    def test(self) -> None:
-        self.runner.sync_all()
-        rejects = read_jsonl(Path(CONFIG["rejects_path"]))
-        assert [(r["stream"], r["record"], r["reason"]) for r in rejects] == [
-            ("test_record_missing_key_property", {"metric": 8214}, "key property id missing")]
 
 
 class TestTargetExactOnlineStandard(standard_test_class(

@@ -32,11 +32,10 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.testing import target_test_streams
-from singer_sdk.testing.target_tests import TargetRecordMissingKeyProperty
 
 from target_lightspeed.target import TargetLightspeed
 from tests.lightspeed.target.helpers import start_sandbox, target_config
-from tests.standard_target import SINGER_FILES, STREAMS, records_in, standard_test_class
+from tests.standard_target import SINGER_FILES, STREAMS, TargetRejectsRecordMissingKey, records_in, standard_test_class
 from tests.target_runner import read_jsonl
 
 # One worker runs the whole module under `pytest -n 2 --dist loadgroup` (its emulator and files
@@ -72,16 +71,6 @@ def reason_fits(reason: str, record: dict, key_properties: list[str]) -> bool:
         return re.fullmatch(rf"user_id: {re.escape(repr(record['user_id']))} is not of type .*", reason) is not None
     return reason == SALE_NEEDS
 
-
-class TargetRejectsRecordMissingKey(TargetRecordMissingKeyProperty):
-    """record_missing_key_property, expecting what this target does: the record is rejected with
-    the reason, nothing is sent, and the run goes on to its end."""
-
-    def test(self) -> None:
-        self.runner.sync_all()
-        rejects = read_jsonl(Path(CONFIG["rejects_path"]))
-        assert [(r["stream"], r["record"], r["reason"]) for r in rejects] == [
-            ("test_record_missing_key_property", {"metric": 8214}, "key property id missing")]
 
 
 class TestTargetLightspeedStandard(standard_test_class(

@@ -42,10 +42,9 @@ from pathlib import Path
 
 import pytest
 from singer_sdk.testing import target_test_streams
-from singer_sdk.testing.target_tests import TargetRecordMissingKeyProperty
 
 from target_superoffice.target import TargetSuperOffice
-from tests.standard_target import SINGER_FILES, STREAMS, records_in, standard_test_class
+from tests.standard_target import SINGER_FILES, STREAMS, TargetRejectsRecordMissingKey, records_in, standard_test_class
 from tests.superoffice.target.helpers import start_sandbox, target_config
 from tests.target_runner import read_jsonl
 
@@ -75,16 +74,6 @@ def expected_reason(record: dict, key_properties: list[str]) -> str:
         return f"field {fields[0]} is not in {MODEL} ({ENTITY})"
     return f"fields {', '.join(fields)} are not in {MODEL} ({ENTITY})"
 
-
-class TargetRejectsRecordMissingKey(TargetRecordMissingKeyProperty):
-    """record_missing_key_property, expecting what this target does: the record is rejected with
-    the reason, nothing is sent, and the run goes on to its end."""
-
-    def test(self) -> None:
-        self.runner.sync_all()
-        rejects = read_jsonl(Path(CONFIG["rejects_path"]))
-        assert [(r["stream"], r["record"], r["reason"]) for r in rejects] == [
-            ("test_record_missing_key_property", {"metric": 8214}, "key property id missing")]
 
 
 class TestTargetSuperOfficeStandard(standard_test_class(
