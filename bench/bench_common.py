@@ -197,3 +197,40 @@ def run_measured(cmd: list[str], stderr_path: Path,
         raise BenchError(f"{Path(cmd[0]).name} exited {proc.returncode}; stderr tail:\n"
                          f"{stderr_path.read_text(errors='replace')[-4000:]}")
     return MeasuredRun(wall, spawn_epoch, exit_epoch, rusage, consumed)
+
+
+# A small process that spawns the plugin, reaps it with os.wait4 and writes its wall time, exit
+# status and rusage to the file named first: the plugin is then its child, not the bench's.
+_LAUNCHER = """\
+import json, os, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, ru = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    json.dump({"wall": wall, "status": status, "rusage": list(ru)}, f)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measured_isolated(cmd: list[str], stderr_path: Path,
+                          consume: t.Callable[[t.IO[bytes]], t.Any] | None = None) -> MeasuredRun:
+    """:func:`run_measured`, the plugin spawned by a small launcher process instead of the bench.
+
+    Linux carries the spawning process's RSS high-water mark into the ``ru_maxrss`` of a child it
+    forks (or vforks) and execs, so a plugin spawned by a bench that has itself grown (an
+    in-process baseline that decoded big pages) reports at least the bench's peak. Spawned by a
+    fresh launcher, its ``ru_maxrss`` is its own (or the launcher's ~10 MB). ``wall`` is measured
+    by the launcher around the plugin alone.
+    """
+    import resource
+
+    report = stderr_path.with_suffix(".rusage.json")
+    try:
+        run = run_measured([sys.executable, "-c", _LAUNCHER, str(report), *cmd], stderr_path, consume)
+    except BenchError as exc:
+        raise BenchError(str(exc).replace(Path(sys.executable).name, Path(cmd[0]).name, 1)) from None
+    measured = json.loads(report.read_text())
+    report.unlink(missing_ok=True)
+    return MeasuredRun(measured["wall"], run.spawn_epoch, run.exit_epoch,
+                       resource.struct_rusage(tuple(measured["rusage"])), run.consumed)

@@ -10,6 +10,7 @@ shared; MELTANO_DATABASE_URI keeps its state apart.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,3 +28,10 @@ def own_meltano(tmp: Path) -> dict[str, str]:
             shared.mkdir(parents=True, exist_ok=True)
             link.symlink_to(shared, target_is_directory=True)
     return {"MELTANO_SYS_DIR_ROOT": str(sys_dir), "MELTANO_DATABASE_URI": f"sqlite:///{tmp}/meltano.db"}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a demo script's emulator)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

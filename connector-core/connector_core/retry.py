@@ -220,6 +220,10 @@ def _exception_reason(exc: BaseException | None) -> str:
         return "unknown error"
     response = getattr(exc, "response", None)
     if isinstance(response, requests.Response):
+        if response.status_code < 400 and str(exc):
+            # An error the vendor put in a successful answer's body (Sales Layer's `error` codes):
+            # the status says nothing, the exception's message says what it was.
+            return _truncate(redact(str(exc)), 300)
         return f"HTTP {_status_text(response)}"
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = unreachable_reason(exc)

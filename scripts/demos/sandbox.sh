@@ -4,6 +4,7 @@
 #   start_exactonline_sandbox PORT LOG [ARGS...]    the Exact Online emulator
 #   start_superoffice_sandbox PORT LOG [ARGS...]    the SuperOffice CRM Online emulator
 #   start_lightspeed_sandbox PORT LOG [ARGS...]     the Lightspeed Retail X-Series emulator
+#   start_saleslayer_sandbox PORT LOG [ARGS...]     the Sales Layer PIM emulator
 # ARGS go to `connector-sandbox VENDOR` (see `uv run connector-sandbox VENDOR --help`).
 sandbox_pids=()
 
@@ -28,3 +29,4 @@ start_connectwise_sandbox() { start_sandbox connectwise "$@"; }
 start_exactonline_sandbox() { start_sandbox exactonline "$@"; }
 start_superoffice_sandbox() { start_sandbox superoffice "$@"; }
 start_lightspeed_sandbox() { start_sandbox lightspeed "$@"; }
+start_saleslayer_sandbox() { start_sandbox saleslayer "$@"; }

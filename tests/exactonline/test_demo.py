@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from connector_sandbox.exactonline import ExactOnlineSandbox
-from tests.meltano_env import own_meltano
+from tests.meltano_env import free_port, own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
 # runs every test of the group "meltano" (scripts/test.sh runs pytest with --dist loadgroup).
@@ -49,12 +49,6 @@ TABLES = {
     "deleted": "sync/Deleted",
 }
 CURRENT_DIVISION = 100001  # the emulator's default; the tap reads the current division
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def expected_counts() -> dict[str, int]:

@@ -5,7 +5,6 @@ changed customers again and its filter sends nothing)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import duckdb
 import pytest
 
 from tests.lightspeed.tap.helpers import TOKEN, start_sandbox
-from tests.meltano_env import own_meltano
+from tests.meltano_env import free_port, own_meltano
 
 # Meltano runs share the project's .meltano/: one xdist worker runs the group "meltano" in turn.
 pytestmark = pytest.mark.xdist_group("meltano")
@@ -22,11 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]
 SUFFIX = " (synced)"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_demo_loads_every_row_without_a_429(tmp_path):

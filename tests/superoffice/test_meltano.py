@@ -5,7 +5,6 @@ reads the changed contacts again and its filter sends nothing)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import duckdb
 import pytest
 
 from connector_sandbox.superoffice.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT
-from tests.meltano_env import own_meltano
+from tests.meltano_env import free_port, own_meltano
 from tests.superoffice.tap.helpers import start_sandbox, write_store
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
@@ -24,11 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MELTANO = [str(ROOT / ".venv" / "bin" / "meltano")]
 SUFFIX = " (synced)"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_demo_loads_every_row_without_a_429(tmp_path):

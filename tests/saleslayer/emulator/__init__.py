@@ -1,0 +1,1 @@
+"""Contract tests of the Sales Layer (PIM) classic connector API emulator (``connector_sandbox.saleslayer``)."""

@@ -1,0 +1,1 @@
+"""target-saleslayer tests, against the Sales Layer emulator's Import connector."""
