@@ -23,6 +23,7 @@ import click
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import SingerCommand
 
+from connector_core.logs import quiet_bookkeeping
 from connector_core.redaction import redact
 
 __all__ = ["OneLineErrorsMixin", "PluginCommand", "error_line", "report_error", "run_subcommand"]
@@ -80,7 +81,12 @@ class PluginCommand(SingerCommand):
 
 
 class OneLineErrorsMixin:
-    """Put it before ``Tap``/``Target``: the plugin's CLI ends every error run with one line."""
+    """Put it before ``Tap``/``Target``: the plugin's CLI ends every error run with one line (and
+    singer-sdk's bookkeeping lines are DEBUG, not INFO: :mod:`connector_core.logs`)."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        quiet_bookkeeping(self.logger)  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
 
     @classmethod
     def get_singer_command(cls) -> click.Command:  # noqa: D102
