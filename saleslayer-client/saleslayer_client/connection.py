@@ -155,7 +155,6 @@ class SalesLayerConnection(BaseConnection):
         #: Seconds to add to the local clock to get the server's (set from an answer's ``time``
         #: after a 12/13; 0 until then).
         self.clock_offset = 0
-        self.calls = 0
 
     @property
     def auth(self) -> None:  # type: ignore[override]
@@ -201,7 +200,6 @@ class SalesLayerConnection(BaseConnection):
                     query.update(self.signature())
                 else:
                     body = list(self.signature().items()) + body
-            self.calls += 1
             response = self.session.request(method, url, params=query or None, data=body or None,
                                             timeout=self.timeout)
             self.retry_policy.raise_for_retriable(response)
