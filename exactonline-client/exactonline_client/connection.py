@@ -30,7 +30,7 @@ from connector_core import (
     redact,
 )
 from connector_core.connection import ConnectionConfigError
-from connector_core.oauth.connection import OAuthConnection
+from connector_core.oauth.connection import OAuthConnection, token_store_url_setting
 
 REGIONS = {
     "nl": "https://start.exactonline.nl",
@@ -53,7 +53,9 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property("token_store", th.StringType, required=True,
                 description="Path of the JSON file that keeps the rotating tokens (mode 0600, "
                             "with a `.lock` file next to it); share it between every process "
-                            "that uses the same Exact user and app."),
+                            "that uses the same Exact user and app. With `token_store_url`, "
+                            "the name of the store's row in that database instead."),
+    token_store_url_setting(),
     th.Property("refresh_token", th.StringType, secret=True,
                 description="Refresh token used once to create `token_store` when the file does "
                             "not exist yet; the store holds the newest token from then on."),

@@ -32,7 +32,7 @@ from singer_sdk import typing as th
 
 from connector_core import REDACTOR, RateLimiter, UrlSetting, default_vendor_error, make_header_reader
 from connector_core.connection import ConnectionConfigError
-from connector_core.oauth.connection import OAuthConnection
+from connector_core.oauth.connection import OAuthConnection, token_store_url_setting
 
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 #: The OAuth consent page (§2.1): the same for every store.
@@ -58,7 +58,9 @@ CONNECTION_SETTINGS = th.PropertiesList(
                             "store (not this setting) holds the live one."),
     th.Property("token_store", th.StringType,
                 description="OAuth: the JSON file holding the tokens, shared by the tap and the target "
-                            "(written by `tap-lightspeed authorize`)."),
+                            "(written by `tap-lightspeed authorize`). With `token_store_url`, "
+                            "the name of the store's row in that database instead."),
+    token_store_url_setting(),
     th.Property("redirect_uri", th.StringType, default="http://127.0.0.1:8765/callback",
                 description="OAuth: the app's redirect URI, on loopback for `authorize`."),
     th.Property("connect_url", th.StringType, default=DEFAULT_CONNECT_URL,

@@ -40,7 +40,7 @@ from connector_core import (
     redact,
 )
 from connector_core.connection import ConnectionConfigError
-from connector_core.oauth.connection import OAuthConnection
+from connector_core.oauth.connection import OAuthConnection, token_store_url_setting
 
 #: The environments' sign-in hosts (§1.1): the stage environment signs in at ``qaonline``.
 ENVIRONMENTS = {
@@ -70,7 +70,9 @@ CONNECTION_SETTINGS = th.PropertiesList(
                 description="The app's Application token (OAuth client_secret)."),
     th.Property("token_store", th.StringType, required=True,
                 description="Path of the JSON file that keeps the tokens (mode 0600, with a "
-                            "`.lock` file next to it); share it between the tap and the target."),
+                            "`.lock` file next to it); share it between the tap and the target. "
+                            "With `token_store_url`, the name of the store's row in that database."),
+    token_store_url_setting(),
     th.Property("refresh_token", th.StringType, secret=True,
                 description="Refresh token used once to create `token_store` when the file does "
                             "not exist yet; the store holds the tokens from then on."),

@@ -42,6 +42,8 @@ from connector_core import (
     TokenStoreError,
     authorize,
 )
+from connector_core.oauth.pgstore import PostgresTokenStore
+from connector_core.oauth.store import TokenStorage, open_token_store
 
 CLIENT_ID = "client-1"
 CLIENT_SECRET = "s3cret-" + secrets.token_hex(8)
@@ -215,7 +217,31 @@ def endpoint() -> t.Iterator[FakeTokenEndpoint]:
         server.close()
 
 
-def refresher_for(store: TokenStore, server: FakeTokenEndpoint, **kwargs: t.Any) -> OAuthRefresher:
+STORE_BACKENDS = ["file", "postgres"]
+
+
+@pytest.fixture(scope="module")
+def token_database(request: pytest.FixtureRequest) -> str:
+    """A database of the session's PostgreSQL server for the token stores of this module."""
+    server = request.getfixturevalue("postgres")
+    return str(server.create_database(f"tokens_{secrets.token_hex(4)}"))
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The settings of a token store: a file, or a row of PostgreSQL (``token_store_url``)."""
+    if request.param == "file":
+        return {"token_store": str(tmp_path / "t.json")}
+    return {"token_store": f"test-{secrets.token_hex(6)}",
+            "token_store_url": request.getfixturevalue("token_database")}
+
+
+@pytest.fixture
+def shared_store(store_config: dict[str, str]) -> TokenStorage:
+    return open_token_store(store_config)
+
+
+def refresher_for(store: TokenStorage, server: FakeTokenEndpoint, **kwargs: t.Any) -> OAuthRefresher:
     options: dict[str, t.Any] = {
         "token_url": server.token_url,
         "client_id": CLIENT_ID,
@@ -277,8 +303,8 @@ def test_store_errors_never_show_the_content(tmp_path: Path) -> None:
         store.read()
 
 
-def test_seed_never_overwrites_a_newer_store(tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "t.json")
+def test_seed_never_overwrites_a_newer_store(shared_store: TokenStorage) -> None:
+    store = shared_store
     assert store.seed("rt-from-config")
     assert store.read().refresh_token == "rt-from-config"
     store.write(OAuthTokens("at-x1234", "rt-rotated", 1.0, 0.0))
@@ -290,9 +316,9 @@ def test_seed_never_overwrites_a_newer_store(tmp_path: Path) -> None:
 
 
 def test_fresh_token_is_used_as_is_and_expired_one_is_refreshed_and_stored_first(
-    tmp_path: Path, endpoint: FakeTokenEndpoint
+    shared_store: TokenStorage, endpoint: FakeTokenEndpoint
 ) -> None:
-    store = TokenStore(tmp_path / "t.json")
+    store = shared_store
     first = endpoint.initial_tokens(age=10)
     store.write(first)
     refresher = refresher_for(store, endpoint)
@@ -342,19 +368,21 @@ WORKER = textwrap.dedent(
     """
     import json, os, sys, time
     import requests
-    from connector_core import BearerAuth, OAuthRefresher, RetryPolicy, TokenStore
+    from connector_core import BearerAuth, OAuthRefresher, RetryPolicy
+    from connector_core.oauth.store import open_token_store
 
-    store_path, token_url, api_url, mode, ready, go = sys.argv[1:7]
+    token_url, api_url, mode, ready, go = sys.argv[1:6]
+    store = open_token_store(json.loads(os.environ["STORE_CONFIG"]))
     if mode == "crash-after-write":
-        original_write = TokenStore.write
+        original_write = type(store).write
 
         def write_then_die(self, tokens):
             original_write(self, tokens)
             os._exit(17)  # killed after the store write, before any API request
 
-        TokenStore.write = write_then_die
+        type(store).write = write_then_die
     refresher = OAuthRefresher(
-        TokenStore(store_path), token_url=token_url, client_id="client-1",
+        store, token_url=token_url, client_id="client-1",
         client_secret=os.environ["FAKE_CLIENT_SECRET"],
         retry_policy=RetryPolicy(max_tries=3, base_delay=0.01, max_delay=0.05),
         reauthorize_command="tap-x authorize",
@@ -373,19 +401,21 @@ WORKER = textwrap.dedent(
 
 
 def start_workers(
-    tmp_path: Path, server: FakeTokenEndpoint, store: TokenStore, modes: list[str]
+    tmp_path: Path, server: FakeTokenEndpoint, store_config: dict[str, str], modes: list[str]
 ) -> list[subprocess.Popen[str]]:
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     go = tmp_path / "go"
-    env = {**os.environ, "FAKE_CLIENT_SECRET": CLIENT_SECRET}
+    go.unlink(missing_ok=True)
+    env = {**os.environ, "FAKE_CLIENT_SECRET": CLIENT_SECRET, "STORE_CONFIG": json.dumps(store_config)}
     procs = []
     readies = []
     for i, mode in enumerate(modes):
         ready = tmp_path / f"ready-{i}"
+        ready.unlink(missing_ok=True)
         readies.append(ready)
         procs.append(subprocess.Popen(
-            [sys.executable, str(script), str(store.path), server.token_url, server.api_url,
+            [sys.executable, str(script), server.token_url, server.api_url,
              mode, str(ready), str(go)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT,
         ))
@@ -399,12 +429,12 @@ def start_workers(
 
 
 def test_processes_refreshing_at_once_refresh_exactly_once(
-    tmp_path: Path, endpoint: FakeTokenEndpoint
+    tmp_path: Path, endpoint: FakeTokenEndpoint, store_config: dict[str, str]
 ) -> None:
     endpoint.refresh_delay = 0.4  # every other process arrives while the refresh is in flight
-    store = TokenStore(tmp_path / "t.json")
+    store = open_token_store(store_config)
     store.write(endpoint.initial_tokens(age=700))  # expired for everybody
-    procs = start_workers(tmp_path, endpoint, store, ["plain", "plain", "plain"])
+    procs = start_workers(tmp_path, endpoint, store_config, ["plain", "plain", "plain"])
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=20)
@@ -419,12 +449,12 @@ def test_processes_refreshing_at_once_refresh_exactly_once(
 
 
 def test_crash_after_the_store_write_keeps_the_chain_alive(
-    tmp_path: Path, endpoint: FakeTokenEndpoint
+    tmp_path: Path, endpoint: FakeTokenEndpoint, store_config: dict[str, str]
 ) -> None:
-    store = TokenStore(tmp_path / "t.json")
+    store = open_token_store(store_config)
     old = endpoint.initial_tokens(age=700)
     store.write(old)
-    (proc,) = start_workers(tmp_path, endpoint, store, ["crash-after-write"])
+    (proc,) = start_workers(tmp_path, endpoint, store_config, ["crash-after-write"])
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 17, err
     assert out == ""  # died before any API request
@@ -432,7 +462,7 @@ def test_crash_after_the_store_write_keeps_the_chain_alive(
     assert store.read().refresh_token == endpoint.valid_refresh != old.refresh_token
 
     # The next process starts from the store and refreshes with the NEW refresh token.
-    (proc,) = start_workers(tmp_path, endpoint, store, ["force"])
+    (proc,) = start_workers(tmp_path, endpoint, store_config, ["force"])
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     result = json.loads(out)
@@ -441,14 +471,76 @@ def test_crash_after_the_store_write_keeps_the_chain_alive(
     assert store.read().refresh_token == endpoint.valid_refresh
 
 
-def test_threads_share_one_refresh(tmp_path: Path, endpoint: FakeTokenEndpoint) -> None:
+def test_threads_share_one_refresh(shared_store: TokenStorage, endpoint: FakeTokenEndpoint) -> None:
     endpoint.refresh_delay = 0.2
-    store = TokenStore(tmp_path / "t.json")
+    store = shared_store
     store.write(endpoint.initial_tokens(age=700))
     refresher = refresher_for(store, endpoint)
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         tokens = list(pool.map(lambda _: refresher.access_token(), range(4)))
     assert len(set(tokens)) == 1 and endpoint.refreshes == 1
+
+
+# -- the PostgreSQL store ---------------------------------------------------------------
+
+
+def test_postgres_store_lock_is_one_holder_at_a_time_and_names_the_store_on_timeout(
+    token_database: str,
+) -> None:
+    key = f"lock-{secrets.token_hex(4)}"
+    holder = PostgresTokenStore(token_database, key)
+    waiter = PostgresTokenStore(token_database, key, lock_timeout=0.5)
+    other_key = PostgresTokenStore(token_database, key + "-other", lock_timeout=0.5)
+    with holder.lock():
+        with holder.lock():  # re-entrant in the holding thread
+            holder.write(OAuthTokens("at-held1", "rt-held1", 1.0, 0.0))
+        started = time.monotonic()
+        with pytest.raises(TokenStoreError) as info:
+            with waiter.lock():
+                pass
+        assert 0.4 < time.monotonic() - started < 5
+        assert f"lock of the token store {key!r}" in str(info.value)
+        with other_key.lock():  # another store's lock is another lock
+            pass
+    with waiter.lock():  # released with the holder's block
+        assert waiter.read().refresh_token == "rt-held1"
+
+
+def test_postgres_store_rows_are_per_key_and_the_table_is_created_once(token_database: str) -> None:
+    stores = [PostgresTokenStore(token_database, f"k{i}-{secrets.token_hex(3)}") for i in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:  # four first uses at once
+        seeded = list(pool.map(lambda st: st.seed(f"rt-seed-{st.key}"), stores))
+    assert seeded == [True] * 4
+    assert [st.read().refresh_token for st in stores] == [f"rt-seed-{st.key}" for st in stores]
+    assert PostgresTokenStore(token_database, "never-written").read() is None
+    assert not PostgresTokenStore(token_database, "never-written").exists()
+
+
+def test_postgres_store_errors_name_the_setting_never_the_password(postgres: t.Any) -> None:
+    wrong_password = postgres.url("postgres").replace(postgres.password, "not-the-" + postgres.password)
+    with pytest.raises(TokenStoreError) as info:
+        PostgresTokenStore(wrong_password, "k").read()
+    message = str(info.value)
+    assert "token_store_url" in message and f"{postgres.host}:{postgres.port}/postgres" in message
+    assert postgres.password not in message
+    with pytest.raises(TokenStoreError, match="token_store_url must be a postgresql:// URL"):
+        open_token_store({"token_store": "k", "token_store_url": "mysql://u:p@h/db"})
+    closed_port = postgres.url("postgres").replace(f":{postgres.port}/", ":9/")
+    refused = r"cannot connect to .* 127\.0\.0\.1:9/postgres \(token_store_url, table "
+    with pytest.raises(TokenStoreError, match=refused):
+        PostgresTokenStore(closed_port, "k").exists()
+
+
+def test_postgres_store_is_what_an_oauth_connection_uses(token_database: str) -> None:
+    from exactonline_client import ExactOnlineConnection
+
+    key = f"exact-{secrets.token_hex(4)}"
+    config = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token_store": key,
+              "token_store_url": token_database, "refresh_token": "rt-from-the-setting"}
+    connection = ExactOnlineConnection(config, logging.getLogger("test"), "tap-exactonline")
+    assert isinstance(connection.token_store, PostgresTokenStore)
+    assert connection.token_store.read().refresh_token == "rt-from-the-setting"  # seeded once
+    assert REDACTOR.redact(token_database) != token_database  # the URL is a secret
 
 
 # -- never too early --------------------------------------------------------------

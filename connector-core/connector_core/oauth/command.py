@@ -17,7 +17,8 @@ import typing as t
 from connector_core.cli import run_subcommand
 from connector_core.connection import ConnectionConfigError
 from connector_core.oauth.consent import authorize
-from connector_core.oauth.store import TokenStore
+from connector_core.oauth.errors import TokenStoreError
+from connector_core.oauth.store import open_token_store
 from connector_core.redaction import install_log_redaction
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -45,15 +46,20 @@ def authorize_main(prog: str, connection_class: t.Any, argv: list[str]) -> int:
     except ConnectionConfigError as exc:
         print(f"{prog} authorize: {exc}", file=sys.stderr)
         return 1
+    try:
+        store = open_token_store(config)
+    except TokenStoreError as exc:
+        print(f"{prog} authorize: {exc}", file=sys.stderr)
+        return 1
     authorize(
         auth_url=connection.auth_url, token_url=connection.token_url,
         client_id=config["client_id"], client_secret=config["client_secret"],
         redirect_uri=config.get("redirect_uri") or DEFAULT_REDIRECT_URI,
-        store=TokenStore(config["token_store"]), timeout=args.timeout, open_browser=args.open_browser,
+        store=store, timeout=args.timeout, open_browser=args.open_browser,
         extra_params=connection.consent_params(), pkce=connection.consent_pkce,
         default_lifetime=connection.default_token_lifetime,
     )
-    print(f"{prog}: access granted; tokens stored in {config['token_store']}", file=sys.stderr)
+    print(f"{prog}: access granted; tokens stored in {store.location}", file=sys.stderr)
     return 0
 
 

@@ -4,7 +4,7 @@ The token store (shared by every process of the same user and app, seeded once f
 ``refresh_token`` setting), the single-flight refresher and the bearer authentication are the same
 for every OAuth vendor; a vendor's connection gives its ``token_url`` and ``auth_url`` (the
 ``authorize`` command's consent), its refresh rules as class attributes and its consent's extra
-parameters. Settings read: ``client_id``, ``client_secret``, ``token_store``, ``refresh_token``.
+parameters. Settings read: ``client_id``, ``client_secret``, ``token_store``, ``token_store_url``, ``refresh_token``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import dataclasses
 import typing as t
 from functools import cached_property
 
+from singer_sdk import typing as th
+
 from connector_core.connection import BaseConnection
 from connector_core.oauth.bearer import BearerAuth
 from connector_core.oauth.endpoint import DEFAULT_TOKEN_RETRY
 from connector_core.oauth.refresher import OAuthRefresher
-from connector_core.oauth.store import TokenStore
+from connector_core.oauth.store import TokenStorage, open_token_store
 
 
 class OAuthConnection(BaseConnection):
@@ -50,8 +52,8 @@ class OAuthConnection(BaseConnection):
         return {}
 
     @cached_property
-    def token_store(self) -> TokenStore:
-        store = TokenStore(self.config["token_store"])
+    def token_store(self) -> TokenStorage:
+        store = open_token_store(self.config)
         seed = self.config.get("refresh_token")
         if seed and not store.exists():
             store.seed(seed)
@@ -75,3 +77,14 @@ class OAuthConnection(BaseConnection):
     @cached_property
     def auth(self) -> BearerAuth:
         return BearerAuth(self.refresher)
+
+
+def token_store_url_setting() -> th.Property:
+    """The ``token_store_url`` setting every OAuth vendor's plugins take (see :func:`open_token_store`)."""
+    return th.Property(
+        "token_store_url", th.StringType, secret=True,
+        description="PostgreSQL URL (`postgresql://user:password@host:5432/database`) to keep the "
+                    "tokens in, for runs on several machines: the row named `token_store` of table "
+                    "`connector_oauth_tokens` (created on first use), locked by an advisory lock. "
+                    "Without it, `token_store` is a file.",
+    )

@@ -21,7 +21,7 @@ import requests.auth
 
 from connector_core.oauth.endpoint import DEFAULT_TOKEN_RETRY, TokenEndpoint
 from connector_core.oauth.errors import LOG, AuthorizationError
-from connector_core.oauth.store import OAuthTokens, TokenStore
+from connector_core.oauth.store import OAuthTokens, TokenStorage
 from connector_core.redaction import REDACTOR, SecretRedactor
 from connector_core.retry import (
     RetryPolicy,
@@ -78,7 +78,7 @@ def authorize(
     client_id: str,
     client_secret: str,
     redirect_uri: str,
-    store: TokenStore,
+    store: TokenStorage,
     scopes: t.Sequence[str] | None = None,
     extra_params: t.Mapping[str, str] | None = None,
     pkce: bool = False,
@@ -272,5 +272,5 @@ def authorize(
     if "error" in outcome:
         raise outcome["error"]
     tokens: OAuthTokens = outcome["tokens"]
-    log.info("Access granted; OAuth tokens saved to %s", store.path)
+    log.info("Access granted; OAuth tokens saved to %s", store.location)
     return tokens

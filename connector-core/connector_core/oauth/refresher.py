@@ -24,7 +24,7 @@ from connector_core.oauth.errors import (
     TokenEndpointError,
     TokenStoreError,
 )
-from connector_core.oauth.store import OAuthTokens, TokenStore
+from connector_core.oauth.store import OAuthTokens, TokenStorage
 from connector_core.redaction import REDACTOR, SecretRedactor
 from connector_core.retry import (
     RetryPolicy,
@@ -53,7 +53,7 @@ class OAuthRefresher:
 
     def __init__(
         self,
-        store: TokenStore,
+        store: TokenStorage,
         *,
         token_url: str,
         client_id: str,
@@ -149,7 +149,7 @@ class OAuthRefresher:
         tokens = self.store.read()
         if tokens is None:
             raise ReauthorizationRequired(
-                f"No OAuth tokens are stored at {self.store.path}. "
+                f"No OAuth tokens are stored at {self.store.location}. "
                 f"Grant access first: {self._how_to_reauthorize()}"
             )
         return tokens
@@ -209,7 +209,7 @@ class OAuthRefresher:
         self.logger.info(
             "Refreshed the OAuth access token (valid for %.0f s); tokens saved to %s",
             new.expires_at - sent_at,
-            self.store.path,
+            self.store.location,
         )
         return new.access_token
 

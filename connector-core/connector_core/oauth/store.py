@@ -109,6 +109,18 @@ class OAuthTokens:
                 redactor.add(value)
 
 
+class TokenStorage(t.Protocol):
+    """What the refresher and the consent flow need of a token store (a file or a database row)."""
+
+    @property
+    def location(self) -> str: ...
+    def exists(self) -> bool: ...
+    def read(self) -> OAuthTokens | None: ...
+    def write(self, tokens: OAuthTokens | t.Mapping[str, t.Any]) -> None: ...
+    def lock(self) -> t.ContextManager[None]: ...
+    def seed(self, refresh_token: str, *, access_token: str = "", expires_at: float = 0.0) -> bool: ...
+
+
 class TokenStore:
     """Tokens in a JSON file, replaced atomically, next to a cross-process lock file.
 
@@ -134,6 +146,11 @@ class TokenStore:
 
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r})"
+
+    @property
+    def location(self) -> str:
+        """Where the tokens are, for messages."""
+        return str(self.path)
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -248,3 +265,18 @@ def _fsync_directory(directory: Path) -> None:
             ) from None
     finally:
         os.close(fd)
+
+
+def open_token_store(config: t.Mapping[str, t.Any]) -> TokenStorage:
+    """The token store a plugin's settings name.
+
+    ``token_store`` alone: the JSON file at that path (one machine). With ``token_store_url`` (a
+    PostgreSQL URL): the row named ``token_store`` in that database, shared by every machine
+    (:class:`~connector_core.oauth.pgstore.PostgresTokenStore`).
+    """
+    url = config.get("token_store_url")
+    if url:
+        from connector_core.oauth.pgstore import PostgresTokenStore
+
+        return PostgresTokenStore(str(url), str(config["token_store"]))
+    return TokenStore(config["token_store"])
