@@ -89,6 +89,8 @@ BAD_SETTINGS = [
     ("tap_exactonline", "start_date", "yesterday", 'start_date must be an ISO 8601 date-time'),
     ("tap_exactonline", "token_store", None, "token_store is required but not set"),
     ("tap_exactonline", "region", "mars", 'region must be one of nl, be, de'),
+    ("tap_exactonline", "token_store_url", "mysql://u:hunter2@db/x",
+     "token_store_url must be a postgresql:// URL"),
     ("target_connectwise", "concurrency", "abc", 'concurrency must be an integer at least 1; got "abc"'),
     ("target_connectwise", "concurrency", 0, "concurrency must be at least 1; got 0"),
     ("target_connectwise", "public_key", None, "public_key is required but not set"),

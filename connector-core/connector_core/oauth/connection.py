@@ -15,9 +15,11 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 
-from connector_core.connection import BaseConnection
+from connector_core.connection import BaseConnection, ConnectionConfigError
 from connector_core.oauth.bearer import BearerAuth
 from connector_core.oauth.endpoint import DEFAULT_TOKEN_RETRY
+from connector_core.oauth.errors import TokenStoreError
+from connector_core.oauth.pgstore import check_url
 from connector_core.oauth.refresher import OAuthRefresher
 from connector_core.oauth.store import TokenStorage, open_token_store
 
@@ -33,6 +35,14 @@ class OAuthConnection(BaseConnection):
     consent_pkce: t.ClassVar[bool] = False
     #: The plugin named in :attr:`reauthorize_command` when the connection was built without one.
     default_plugin: t.ClassVar[str] = "the plugin"
+
+    def __init__(self, config: t.Mapping[str, t.Any], *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        if config.get("token_store_url"):  # checked before any run starts, connected only when used
+            try:
+                check_url(str(config["token_store_url"]))
+            except TokenStoreError as exc:
+                raise ConnectionConfigError(str(exc)) from None
 
     @property
     def token_url(self) -> str:  # pragma: no cover - every vendor implements it

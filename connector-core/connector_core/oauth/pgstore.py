@@ -25,7 +25,7 @@ import contextlib
 import json
 import threading
 import typing as t
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from connector_core.oauth.errors import TOKEN_KEYS, TokenStoreError
 from connector_core.oauth.store import OAuthTokens
@@ -58,11 +58,7 @@ class PostgresTokenStore:
         connect_timeout: float = 10.0,
         redactor: SecretRedactor = REDACTOR,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("postgresql", "postgres"):
-            raise TokenStoreError(
-                f"{URL_SETTING} must be a postgresql:// URL (postgresql://user:password@host/database)"
-            )
+        parts = check_url(url)
         if not key:
             raise TokenStoreError("token_store must name the store (its key in the database)")
         self.url = url
@@ -215,6 +211,16 @@ class PostgresTokenStore:
         detail = self.redactor.redact(str(exc).strip().splitlines()[0] if str(exc).strip() else
                                       type(exc).__name__)
         return TokenStoreError(f"cannot {what} {self.location}: {detail}")
+
+
+def check_url(url: str) -> SplitResult:
+    """``url``'s parts, if it is a PostgreSQL URL; else the error names the setting (not the URL)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        raise TokenStoreError(
+            f"{URL_SETTING} must be a postgresql:// URL (postgresql://user:password@host/database)"
+        )
+    return parts
 
 
 def _psycopg() -> t.Any:
