@@ -4,6 +4,7 @@ common end of every bench's ``main()`` (:func:`run_bench`)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -203,12 +204,15 @@ def run_measured(cmd: list[str], stderr_path: Path,
 # status and rusage to the file named first: the plugin is then its child, not the bench's.
 _LAUNCHER = """\
 import json, os, subprocess, sys, time
+spawn_epoch = time.time()
 t0 = time.perf_counter()
 proc = subprocess.Popen(sys.argv[2:])
 _, status, ru = os.wait4(proc.pid, 0)
 wall = time.perf_counter() - t0
+exit_epoch = time.time()
 with open(sys.argv[1], "w") as f:
-    json.dump({"wall": wall, "status": status, "rusage": list(ru)}, f)
+    json.dump({"wall": wall, "spawn_epoch": spawn_epoch, "exit_epoch": exit_epoch,
+               "status": status, "rusage": list(ru)}, f)
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -220,8 +224,8 @@ def run_measured_isolated(cmd: list[str], stderr_path: Path,
     Linux carries the spawning process's RSS high-water mark into the ``ru_maxrss`` of a child it
     forks (or vforks) and execs, so a plugin spawned by a bench that has itself grown (an
     in-process baseline that decoded big pages) reports at least the bench's peak. Spawned by a
-    fresh launcher, its ``ru_maxrss`` is its own (or the launcher's ~10 MB). ``wall`` is measured
-    by the launcher around the plugin alone.
+    fresh launcher, its ``ru_maxrss`` is its own (or the launcher's ~10 MB). ``wall`` and the spawn
+    and exit times are measured by the launcher around the plugin alone.
     """
     import resource
 
@@ -232,5 +236,55 @@ def run_measured_isolated(cmd: list[str], stderr_path: Path,
         raise BenchError(str(exc).replace(Path(sys.executable).name, Path(cmd[0]).name, 1)) from None
     measured = json.loads(report.read_text())
     report.unlink(missing_ok=True)
-    return MeasuredRun(measured["wall"], run.spawn_epoch, run.exit_epoch,
+    return MeasuredRun(measured["wall"], measured["spawn_epoch"], measured["exit_epoch"],
                        resource.struct_rusage(tuple(measured["rusage"])), run.consumed)
+
+
+# -- a tap's records -----------------------------------------------------------------------------
+@functools.cache
+def _record_decoder(key: tuple[str, ...]) -> t.Callable[[bytes], t.Any]:
+    """A decoder of a Singer message that reads only type, stream and the record's ``key`` fields."""
+    import msgspec  # comes with the taps (singer-sdk[msgspec])
+
+    row = msgspec.defstruct("Row", [(name, t.Any) for name in key])
+    message = msgspec.defstruct("Message", [("type", str), ("stream", str | None, None),
+                                            ("record", row | None, None)])
+    return msgspec.json.Decoder(message).decode
+
+
+def count_records(lines: t.Iterable[bytes], expected: t.Mapping[str, int],
+                  key: t.Sequence[str]) -> tuple[dict[str, int], str | None]:
+    """RECORD messages per stream, and a problem unless every stream has exactly its ``expected``
+    records, each of a distinct ``key`` (no duplicates), and no other stream has any."""
+    decode = _record_decoder(tuple(key))
+    counts: dict[str, int] = {}
+    keys: dict[str, set[tuple[t.Any, ...]]] = {}
+    for line in lines:
+        if not line.startswith(b'{"type":"RECORD"'):
+            continue
+        message = decode(line)
+        name = message.stream or "?"
+        counts[name] = counts.get(name, 0) + 1
+        if message.record is not None:
+            keys.setdefault(name, set()).add(tuple(getattr(message.record, k) for k in key))
+    problems = [f"{name}: {counts.get(name, 0):,} records with {len(keys.get(name, ())):,} distinct "
+                f"{'/'.join(key)} (the emulator holds {expected.get(name, 0):,})"
+                for name in sorted(set(counts) | set(expected))
+                if counts.get(name, 0) != expected.get(name, 0)
+                or len(keys.get(name, ())) != counts.get(name, 0)]
+    return counts, "; ".join(problems) or None
+
+
+def run_tap(cmd: list[str], stderr_path: Path, *, expected: t.Mapping[str, int] | None = None,
+            key: t.Sequence[str] = ("id",)) -> MeasuredRun:
+    """A tap run measured on its own (:func:`run_measured_isolated`): stdout to /dev/null, or
+    (``expected`` given: records per stream) to :func:`count_records`, whose problem is a
+    BenchError. ``consumed`` is then the records per stream."""
+    if expected is None:
+        return run_measured_isolated(cmd, stderr_path)
+    run = run_measured_isolated(cmd, stderr_path, lambda out: count_records(out, expected, key))
+    counts, problem = run.consumed
+    if problem:
+        raise BenchError(f"{Path(cmd[0]).name}: {problem}")
+    run.consumed = counts
+    return run

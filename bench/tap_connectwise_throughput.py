@@ -13,10 +13,12 @@ One run does, in order (see bench/README.md for what each figure means):
 3. measures the tap's peak RSS over 20,000 tickets (unless ``--skip-rss``);
 4. warms the sandbox cache with one full forward-only pass (the baseline loop, untimed);
 5. runs the tap once with its output piped to a counter: exactly N RECORD messages with distinct
-   ids 1..N, and the same page requests (path, query, pagination header) as the baseline, or the
+   ids, and the same page requests (path, query, pagination header) as the baseline, or the
    bench fails;
 6. best of ``--repeat``: the baseline loop (timed) then the tap with stdout to /dev/null (timed;
-   data requests from the sandbox stats, peak RSS and CPU from ``os.wait4`` on the tap process).
+   data requests from the sandbox stats, peak RSS and CPU from ``os.wait4`` on the tap process,
+   which a small launcher spawns so that the bench's own memory is not counted in it:
+   ``bench_common.run_tap``).
 
 The tap is run as ``.venv/bin/tap-connectwise`` (a Python script whose process IS the tap), never
 through ``uv run``, so the RSS and CPU figures are the tap's. Results go to
@@ -87,75 +89,6 @@ def discover_catalog(tap: Path, workdir: Path) -> dict:
     return bench_common.discover_catalog(tap, workdir, {"company_id": "c", "public_key": "p",
                                                         "private_key": "k", "client_id": "i"},
                                          STREAM)
-
-
-class TapRun:
-    """A measured tap run (``bench_common.MeasuredRun``) and the records it emitted (if counted)."""
-
-    def __init__(self, run: bench_common.MeasuredRun, records: int | None) -> None:
-        self.wall = run.wall
-        self.started_epoch = run.spawn_epoch
-        self.rusage = run.rusage
-        self.peak_rss_mb = run.peak_rss_mb
-        self.cpu = run.cpu
-        self.records = records
-
-
-def run_tap(cmd: list[str], stderr_path: Path, *, count: int | None = None) -> TapRun:
-    """Run the tap; stdout to /dev/null, or (``count`` given) to a RECORD counter."""
-    if count is None:
-        return TapRun(bench_common.run_measured(cmd, stderr_path), None)
-    run = bench_common.run_measured(cmd, stderr_path, lambda out: count_records(out, count))
-    records, problem = run.consumed
-    if problem:
-        raise BenchError(problem)
-    return TapRun(run, records)
-
-
-try:
-    import msgspec  # comes with the tap (singer-sdk[msgspec]); decodes only type/stream/record.id
-
-    class _Row(msgspec.Struct):
-        id: int
-
-    class _Msg(msgspec.Struct):
-        type: str
-        stream: str | None = None
-        record: _Row | None = None
-
-    _decode_msg = msgspec.json.Decoder(_Msg).decode
-
-    def _parse_record_line(line: bytes) -> tuple[str | None, int]:
-        m = _decode_msg(line)
-        return m.stream, m.record.id
-except ImportError:  # pragma: no cover
-    def _parse_record_line(line: bytes) -> tuple[str | None, int]:
-        m = json.loads(line)
-        return m.get("stream"), m["record"]["id"]
-
-
-def count_records(stream, expected: int) -> tuple[int, str | None]:
-    """Count RECORD messages of the stream; a problem unless they are exactly ids 1..expected."""
-    parse = _parse_record_line
-    seen = bytearray(expected + 1)
-    n = dupes = out_of_range = other = 0
-    for line in stream:
-        if not line.startswith(b'{"type":"RECORD"'):
-            continue
-        name, rid = parse(line)
-        if name != STREAM:
-            other += 1
-            continue
-        n += 1
-        if 1 <= rid <= expected:
-            dupes += seen[rid]
-            seen[rid] = 1
-        else:
-            out_of_range += 1
-    if n != expected or dupes or out_of_range or other:
-        return n, (f"tap emitted {n} {STREAM} records (expected {expected}); duplicates {dupes}, "
-                   f"ids outside 1..{expected}: {out_of_range}, records of other streams: {other}")
-    return n, None
 
 
 # --------------------------------------------------------------------------- the baseline
@@ -246,7 +179,7 @@ def bench(args: argparse.Namespace) -> dict:
         resize(sandbox, 0)
         startups = []
         for _ in range(max(3, args.repeat)):
-            run = run_tap(cmd, stderr_path)
+            run = bench_common.run_tap(cmd, stderr_path)
             startups.append(run.wall)
         startup = min(startups)
         say(f"bench: tap start-up (0 tickets, best of {len(startups)}): {startup:.2f} s")
@@ -255,7 +188,7 @@ def bench(args: argparse.Namespace) -> dict:
         rss_small = None
         if not args.skip_rss and n != RSS_SMALL:
             resize(sandbox, RSS_SMALL)
-            run = run_tap(cmd, stderr_path, count=RSS_SMALL)
+            run = bench_common.run_tap(cmd, stderr_path, expected={STREAM: RSS_SMALL})
             rss_small = run.peak_rss_mb
             say(f"bench: tap over {RSS_SMALL:,} tickets: {run.wall:.2f} s, peak RSS {rss_small:.0f} MB")
         resize(sandbox, n)
@@ -270,7 +203,7 @@ def bench(args: argparse.Namespace) -> dict:
 
         # -- correctness: the tap emits exactly N records and requests the same pages -------------
         sandbox.reset()
-        run = run_tap(cmd, stderr_path, count=n)
+        run = bench_common.run_tap(cmd, stderr_path, expected={STREAM: n})
         check_stats = sandbox.stats(log=log_limit)
         tap_pages = page_requests(check_stats.get("log", []))
         if tap_pages != baseline_pages:
@@ -279,7 +212,7 @@ def bench(args: argparse.Namespace) -> dict:
             raise BenchError(f"the tap requested other pages than the baseline: {len(tap_pages)} vs "
                              f"{len(baseline_pages)} requests; first difference at #{diff}: "
                              f"tap {tap_pages[diff:diff + 1]} baseline {baseline_pages[diff:diff + 1]}")
-        say(f"bench: check run: {run.records:,} records, ids 1..{n:,} once each, "
+        say(f"bench: check run: {run.consumed[STREAM]:,} records, each id once, "
             f"{len(tap_pages)} page requests identical to the baseline's ({run.wall:.2f} s)")
 
         # -- timed runs, best of k ------------------------------------------------------------------
@@ -291,9 +224,9 @@ def bench(args: argparse.Namespace) -> dict:
             base_runs.append({"wall_s": wall, "cpu_s": cpu, "pages": pages,
                               "sandbox_p50_ms": p50(bstats)})
             sandbox.reset()
-            run = run_tap(cmd, stderr_path)
+            run = bench_common.run_tap(cmd, stderr_path)
             tstats = sandbox.stats(log=log_limit)
-            first = first_request_delay(tstats.get("log", []), run.started_epoch)
+            first = first_request_delay(tstats.get("log", []), run.spawn_epoch)
             tap_runs.append({"wall_s": run.wall, "cpu_s": run.cpu, "peak_rss_mb": run.peak_rss_mb,
                              "data_requests": tstats["data_requests"], "total_requests": tstats["total"],
                              "first_request_s": first, "sandbox_p50_ms": p50(tstats)})

@@ -43,7 +43,6 @@ import time
 from pathlib import Path
 
 import bench_common
-import msgspec
 from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench
 
 RESULTS = ROOT / "bench" / "results" / "tap_exactonline_budget.json"
@@ -55,40 +54,6 @@ DIVISION = 100001
 PAGE = 1000          # rows per sync page (Exact's, and the tap's)
 WINDOW = 60          # Exact's minutely window, aligned to the clock's whole minutes
 UNLIMITED_RPM = 1_000_000
-
-
-# --------------------------------------------------------------------------- counting records
-class _Row(msgspec.Struct):
-    Division: int
-    ID: str
-
-
-class _Msg(msgspec.Struct):
-    type: str
-    stream: str | None = None
-    record: _Row | None = None
-
-
-_decode = msgspec.json.Decoder(_Msg).decode
-
-
-def count_records(stream, expected: int) -> tuple[int, str | None]:
-    """Count RECORD lines; a problem unless they are ``expected`` distinct (Division, ID)."""
-    keys: set[tuple[int, str]] = set()
-    n = other = 0
-    for line in stream:
-        if not line.startswith(b'{"type":"RECORD"'):
-            continue
-        m = _decode(line)
-        if m.stream != STREAM or m.record is None:
-            other += 1
-            continue
-        n += 1
-        keys.add((m.record.Division, m.record.ID))
-    if n != expected or len(keys) != n or other:
-        return n, (f"tap emitted {n} {STREAM} records (expected {expected}), {len(keys)} distinct "
-                   f"(Division, ID), {other} records of other streams")
-    return n, None
 
 
 # --------------------------------------------------------------------------- the tap
@@ -109,11 +74,8 @@ def write_token_store(path: Path, tokens_file: Path) -> None:
 
 def run_tap(cmd: list[str], stderr_path: Path, expected: int) -> dict:
     """Run the tap with stdout to the counter; wall time, exit time, CPU and peak RSS."""
-    run = bench_common.run_measured(cmd, stderr_path, lambda out: count_records(out, expected))
-    records, problem = run.consumed
-    if problem:
-        raise BenchError(problem)
-    return {"records": records, "wall_s": run.wall, "spawn_epoch": run.spawn_epoch,
+    run = bench_common.run_tap(cmd, stderr_path, expected={STREAM: expected}, key=("Division", "ID"))
+    return {"records": run.consumed[STREAM], "wall_s": run.wall, "spawn_epoch": run.spawn_epoch,
             "exit_epoch": run.exit_epoch, "cpu_s": run.cpu, "peak_rss_mb": run.peak_rss_mb}
 
 

@@ -41,7 +41,6 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import bench_common
-import msgspec
 import requests
 from bench_common import BenchError, SandboxProcess, executable, run_bench
 
@@ -77,47 +76,6 @@ def tap_command(tap: Path, workdir: Path, sandbox: SandboxProcess, name: str, **
     config = {"base_url": sandbox.api_url, "token": TOKEN, **settings}
     (workdir / name).write_text(json.dumps(config))
     return [str(tap), "--config", str(workdir / name), "--catalog", str(workdir / "catalog.json")]
-
-
-class _Row(msgspec.Struct):
-    id: str
-
-
-class _Msg(msgspec.Struct):
-    type: str
-    stream: str | None = None
-    record: _Row | None = None
-
-
-_decode = msgspec.json.Decoder(_Msg).decode
-
-
-def count_records(stream: t.Iterable[bytes], expected: int) -> tuple[int, str | None]:
-    """Count RECORD lines; a problem unless they are ``expected`` products with distinct ids."""
-    ids: set[str] = set()
-    n = other = 0
-    for line in stream:
-        if not line.startswith(b'{"type":"RECORD"'):
-            continue
-        m = _decode(line)
-        if m.stream != STREAM or m.record is None:
-            other += 1
-            continue
-        n += 1
-        ids.add(m.record.id)
-    if n != expected or len(ids) != expected or other:
-        return n, (f"tap emitted {n:,} {STREAM} records with {len(ids):,} distinct ids (the emulator holds "
-                   f"{expected:,}); records of other streams: {other}")
-    return n, None
-
-
-def run_tap(cmd: list[str], stderr_path: Path, *, count: int | None = None) -> bench_common.MeasuredRun:
-    if count is None:
-        return bench_common.run_measured(cmd, stderr_path)
-    run = bench_common.run_measured(cmd, stderr_path, lambda out: count_records(out, count))
-    if run.consumed[1]:
-        raise BenchError(run.consumed[1])
-    return run
 
 
 def baseline_pass(api_url: str, page_size: int, expected: int) -> tuple[int, int, float, float]:
@@ -163,7 +121,7 @@ def budget_bound_run(args: argparse.Namespace, tap: Path, workdir: Path, say: t.
     try:
         cmd = tap_command(tap, workdir, sandbox, "config-budget.json", page_size=size,
                           rate_limit_window_seconds=args.window, rate_limit_reserve=args.reserve)
-        run = run_tap(cmd, workdir / "tap-budget.stderr", count=rows)
+        run = bench_common.run_tap(cmd, workdir / "tap-budget.stderr", expected={STREAM: rows})
         stats = sandbox.stats(log=rows // size + 100)
     finally:
         sandbox.stop()
@@ -212,13 +170,13 @@ def bench(args: argparse.Namespace) -> dict:
         stderr_path = workdir / "tap.stderr"
 
         resize(sandbox, 0)
-        startup_runs = [run_tap(cmd, stderr_path) for _ in range(3)]
+        startup_runs = [bench_common.run_tap(cmd, stderr_path) for _ in range(3)]
         startup = min(r.wall for r in startup_runs)
         say(f"bench: tap start-up (0 products, best of 3): {startup:.2f} s")
         rss_small = None
         if not args.skip_rss and n != RSS_SMALL:
             resize(sandbox, RSS_SMALL)
-            rss_small = run_tap(cmd, stderr_path, count=RSS_SMALL).peak_rss_mb
+            rss_small = bench_common.run_tap(cmd, stderr_path, expected={STREAM: RSS_SMALL}).peak_rss_mb
             say(f"bench: tap over {RSS_SMALL:,} products: peak RSS {rss_small:.0f} MB")
         resize(sandbox, n)
 
@@ -228,7 +186,7 @@ def bench(args: argparse.Namespace) -> dict:
         say(f"bench: warm-up baseline pass: {pages} pages in {wall:.2f} s")
 
         sandbox.reset()
-        run_tap(cmd, stderr_path, count=n)
+        bench_common.run_tap(cmd, stderr_path, expected={STREAM: n})
         tap_requests = pages_made(sandbox.stats(log=pages + 50).get("log", []))
         if not baseline_requests or tap_requests != baseline_requests:
             raise BenchError(f"the tap made other requests than the baseline: {len(tap_requests)} vs "
@@ -242,7 +200,7 @@ def bench(args: argparse.Namespace) -> dict:
             _, pages, wall, cpu = baseline_pass(sandbox.api_url, page_size, n)
             base_runs.append({"wall_s": wall, "cpu_s": cpu, "pages": pages})
             sandbox.reset()
-            run = run_tap(cmd, stderr_path)
+            run = bench_common.run_tap(cmd, stderr_path)
             stats = sandbox.stats()
             if stats["by_status"] != {"200": stats["total"]}:
                 raise BenchError(f"timed tap run: statuses {stats['by_status']}")

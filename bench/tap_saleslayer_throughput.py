@@ -46,12 +46,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import typing as t
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import bench_common
-import msgspec
 import requests
 from bench_common import BenchError, SandboxProcess, executable, run_bench
 
@@ -111,47 +109,6 @@ def discover_all(tap: Path, workdir: Path, sandbox: SandboxProcess) -> dict:
 
 def tap_command(tap: Path, workdir: Path) -> list[str]:
     return [str(tap), "--config", str(workdir / "config.json"), "--catalog", str(workdir / "catalog.json")]
-
-
-class _Row(msgspec.Struct):
-    ID: int
-
-
-class _Msg(msgspec.Struct):
-    type: str
-    stream: str | None = None
-    record: _Row | None = None
-
-
-_decode = msgspec.json.Decoder(_Msg).decode
-
-
-def count_records(stream: t.Iterable[bytes], expected: dict[str, int]) -> tuple[dict[str, int], str | None]:
-    """RECORDs per stream; a problem unless each table has exactly its ``expected`` rows, distinct IDs."""
-    ids: dict[str, set[int]] = collections.defaultdict(set)
-    n: collections.Counter[str] = collections.Counter()
-    for line in stream:
-        if not line.startswith(b'{"type":"RECORD"'):
-            continue
-        m = _decode(line)
-        name = m.stream or "?"
-        n[name] += 1
-        if m.record is not None:
-            ids[name].add(m.record.ID)
-    problems = [f"{s}: {n[s]:,} records with {len(ids[s]):,} distinct IDs (the emulator holds {expected.get(s, 0):,})"
-                for s in sorted(set(n) | set(expected)) if n[s] != expected.get(s, 0) or len(ids[s]) != n[s]]
-    return dict(n), ("; ".join(problems) or None)
-
-
-def run_tap(cmd: list[str], stderr_path: Path, *, expected: dict[str, int] | None = None) -> bench_common.MeasuredRun:
-    """The tap spawned by a small launcher: the bench process grows (its baseline decodes pages of
-    ~4 MB) and Linux would count its RSS high-water mark in a child it spawns itself."""
-    if expected is None:
-        return bench_common.run_measured_isolated(cmd, stderr_path)
-    run = bench_common.run_measured_isolated(cmd, stderr_path, lambda out: count_records(out, expected))
-    if run.consumed[1]:
-        raise BenchError(run.consumed[1])
-    return run
 
 
 def signed(params: dict[str, str]) -> dict[str, str]:
@@ -230,13 +187,13 @@ def bench(args: argparse.Namespace) -> dict:
         say(f"bench: tap {tap}; emulator {sandbox.url} with {n:,} products, {n * per:,} formats; workdir {workdir}")
 
         resize(sandbox, 0, per)
-        startup_runs = [run_tap(cmd, stderr_path) for _ in range(3)]
+        startup_runs = [bench_common.run_tap(cmd, stderr_path) for _ in range(3)]
         startup = min(startup_runs, key=lambda r: r.wall)
         say(f"bench: tap start-up (0 products, best of 3): {startup.wall:.2f} s, CPU {startup.cpu:.2f} s")
         rss_small = None
         if not args.skip_rss and n != RSS_SMALL:
             small = resize(sandbox, RSS_SMALL, per)
-            rss_small = run_tap(cmd, stderr_path, expected=small).peak_rss_mb
+            rss_small = bench_common.run_tap(cmd, stderr_path, expected=small, key=("ID",)).peak_rss_mb
             say(f"bench: tap over {RSS_SMALL:,} products ({sum(small.values()):,} rows): peak RSS {rss_small:.0f} MB")
         expected = resize(sandbox, n, per)
         total = sum(expected.values())
@@ -247,7 +204,7 @@ def bench(args: argparse.Namespace) -> dict:
         say(f"bench: warm-up baseline pass: {total:,} rows {expected} in {pages} pages, {wall:.2f} s")
 
         sandbox.reset()
-        check = run_tap(cmd, stderr_path, expected=expected)
+        check = bench_common.run_tap(cmd, stderr_path, expected=expected, key=("ID",))
         tap_requests = export_requests(sandbox.stats(log=pages + 50).get("log", []))
         kinds = collections.Counter(kind for kind, _ in tap_requests)
         if (not baseline_requests or tap_requests != baseline_requests or kinds["signed"] != 1
@@ -255,7 +212,7 @@ def bench(args: argparse.Namespace) -> dict:
             raise BenchError(f"the tap made other export requests than the baseline: tap {dict(kinds)}, baseline "
                              f"{dict(collections.Counter(k for k, _ in baseline_requests))}; first: tap "
                              f"{tap_requests[:1]} baseline {baseline_requests[:1]}")
-        say(f"bench: check run: {check.consumed[0]}, distinct IDs; 1 signed call + {kinds['follow']} follows "
+        say(f"bench: check run: {check.consumed}, distinct IDs; 1 signed call + {kinds['follow']} follows "
             "as the baseline's")
 
         base_runs, tap_runs = [], []
@@ -264,7 +221,7 @@ def bench(args: argparse.Namespace) -> dict:
             _, pages, wall, cpu = baseline_pass(sandbox.url, page_size, expected)
             base_runs.append({"wall_s": wall, "cpu_s": cpu, "pages": pages})
             sandbox.reset()
-            run = run_tap(cmd, stderr_path)
+            run = bench_common.run_tap(cmd, stderr_path)
             stats = sandbox.stats()
             if stats["by_status"] != {"200": stats["total"]}:
                 raise BenchError(f"timed tap run: statuses {stats['by_status']}")

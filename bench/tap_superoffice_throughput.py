@@ -49,7 +49,6 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import bench_common
-import msgspec
 import requests
 from bench_common import ROOT, BenchError, SandboxProcess, executable, run_bench
 
@@ -151,56 +150,6 @@ def discover_catalog(tap: Path, workdir: Path) -> dict:
     return bench_common.discover_catalog(tap, workdir, {
         "tenant_id": "Cust1", "client_id": "c", "client_secret": "s",
         "token_store": str(workdir / "unused.json")}, STREAM)
-
-
-class _Row(msgspec.Struct):
-    contactId: int  # noqa: N815 - the provider's column name
-
-
-class _Msg(msgspec.Struct):
-    type: str
-    stream: str | None = None
-    record: _Row | None = None
-
-
-_decode = msgspec.json.Decoder(_Msg).decode
-
-
-def count_records(stream: t.Iterable[bytes], expected: int) -> tuple[int, str | None]:
-    """Count RECORD lines; a problem unless they are exactly the contacts 1..expected, once each."""
-    seen = bytearray(expected + 1)
-    n = dupes = out_of_range = other = 0
-    for line in stream:
-        if not line.startswith(b'{"type":"RECORD"'):
-            continue
-        m = _decode(line)
-        if m.stream != STREAM or m.record is None:
-            other += 1
-            continue
-        n += 1
-        rid = m.record.contactId
-        if 1 <= rid <= expected:
-            dupes += seen[rid]
-            seen[rid] = 1
-        else:
-            out_of_range += 1
-    missing = expected - (sum(seen) if expected else 0)
-    if n != expected or dupes or out_of_range or other or missing:
-        return n, (f"tap emitted {n:,} {STREAM} records (the emulator holds {expected:,}); duplicates "
-                   f"{dupes}, missing ids {missing}, ids outside 1..{expected}: {out_of_range}, "
-                   f"records of other streams: {other}")
-    return n, None
-
-
-def run_tap(cmd: list[str], stderr_path: Path, *, count: int | None = None) -> bench_common.MeasuredRun:
-    """Run the tap; stdout to /dev/null, or (``count`` given) to the RECORD counter."""
-    if count is None:
-        return bench_common.run_measured(cmd, stderr_path)
-    run = bench_common.run_measured(cmd, stderr_path, lambda out: count_records(out, count))
-    _, problem = run.consumed
-    if problem:
-        raise BenchError(problem)
-    return run
 
 
 def tap_command(tap: Path, workdir: Path, sandbox: SandboxProcess, store: Path, tokens: dict,
@@ -323,7 +272,7 @@ def bench(args: argparse.Namespace) -> dict:
 
         # -- start-up: the tap over 0 contacts (resizing empties the emulator's cache, so first) --
         resize(sandbox, 0)
-        startup_runs = [run_tap(cmd, stderr_path) for _ in range(max(3, args.repeat))]
+        startup_runs = [bench_common.run_tap(cmd, stderr_path) for _ in range(max(3, args.repeat))]
         startups = [r.wall for r in startup_runs]
         startup = min(startups)
         startup_cpu = min(r.cpu for r in startup_runs)
@@ -333,7 +282,7 @@ def bench(args: argparse.Namespace) -> dict:
         rss_small = None
         if not args.skip_rss and n != RSS_SMALL:
             resize(sandbox, RSS_SMALL)
-            run = run_tap(cmd, stderr_path, count=RSS_SMALL)
+            run = bench_common.run_tap(cmd, stderr_path, expected={STREAM: RSS_SMALL}, key=(KEY,))
             rss_small = run.peak_rss_mb
             say(f"bench: tap over {RSS_SMALL:,} contacts: {run.wall:.2f} s, peak RSS {rss_small:.0f} MB")
         resize(sandbox, n)
@@ -350,14 +299,14 @@ def bench(args: argparse.Namespace) -> dict:
 
         # -- correctness: every contact once, the same requests ------------------------------------
         sandbox.reset()
-        run = run_tap(cmd, stderr_path, count=n)
+        run = bench_common.run_tap(cmd, stderr_path, expected={STREAM: n}, key=(KEY,))
         check_log = sandbox.stats(log=log_limit).get("log", [])
         compare(requests_made(check_log), baseline_requests, "check run")
         raw_identical = [e["query"] for e in pages_of(check_log)] == [e["query"] for e in pages_of(warm_log)]
         bearer = {e["headers"].get("Authorization") for e in pages_of(check_log) + pages_of(warm_log)}
         if bearer != {"Bearer ***"}:
             raise BenchError(f"page requests without the bearer token: {bearer}")
-        say(f"bench: check run: {n:,} records, ids 1..{n:,} once each; the state look-up and "
+        say(f"bench: check run: {n:,} records, each contactId once; the state look-up and "
             f"{len(pages_of(check_log))} page requests identical to the baseline's "
             f"(query strings byte for byte: {raw_identical}); {run.wall:.2f} s")
 
@@ -371,7 +320,7 @@ def bench(args: argparse.Namespace) -> dict:
                               "emulator_s": sum(e["duration_ms"] for e in blog) / 1000,
                               "emulator_p50_ms": statistics.median(e["duration_ms"] for e in blog)})
             sandbox.reset()
-            run = run_tap(cmd, stderr_path)
+            run = bench_common.run_tap(cmd, stderr_path)
             tstats = sandbox.stats(log=log_limit)
             tlog = tstats.get("log", [])
             tpages = pages_of(tlog)
@@ -472,7 +421,7 @@ def rate_bound_run(args: argparse.Namespace, sandbox: SandboxProcess, tap: Path,
     sandbox.reset()
     cmd = tap_command(tap, workdir, sandbox, store, tokens, "config-rate.json", page_size=size)
     try:
-        run = run_tap(cmd, workdir / "tap-rate.stderr", count=rows)
+        run = bench_common.run_tap(cmd, workdir / "tap-rate.stderr", expected={STREAM: rows}, key=(KEY,))
         stats = sandbox.stats(log=rows // size + 100)
     finally:
         throttle(sandbox, None)

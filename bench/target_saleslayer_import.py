@@ -55,7 +55,7 @@ def run_import(target: Path, sandbox: SandboxProcess, workdir: Path, name: str, 
     (workdir / f"{name}.json").write_text(json.dumps(config))
     before = sandbox.control("GET", "saleslayer/count?path=products")["count"]
     sandbox.reset()
-    run = bench_common.run_measured(
+    run = bench_common.run_measured_isolated(
         ["bash", "-c", f'exec "{target}" --config "{workdir / name}.json" < "{data}"'], workdir / f"{name}.stderr")
     published = sum(1 for line in results.read_text().splitlines() if '"checkpoint"' not in line)
     refused = len(rejects.read_text().splitlines()) if rejects.exists() else 0
