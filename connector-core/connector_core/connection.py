@@ -12,7 +12,10 @@ both read from the one connection of their run:
 * ``rate_limiter(scope)``: the limiter a request of ``scope`` waits on (``None``: the run's; a
   vendor whose budgets are per account part, as Exact's per division, keys them by scope);
 * ``error_hint(response)`` (which setting to fix) and ``vendor_error(response)`` (the vendor's
-  own error text, from its error body).
+  own error text, from its error body: :func:`read_error_body`).
+
+Beside it, what several vendors' connections share: :func:`request_settings` (``max_retries``,
+``request_timeout``) and :class:`StaticBearerAuth` (a fixed token or API key).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import typing as t
 from functools import cached_property
 
 import requests
+from singer_sdk import typing as th
 
+from connector_core.redaction import REDACTOR
 from connector_core.retry import RetryPolicy, UrlSetting, default_vendor_error
 from connector_core.settings import config_error
 
@@ -76,6 +81,14 @@ class BaseConnection:
         """The setting the vendor's address comes from (None: no first-contact rule)."""
         return None
 
+    def base_url_or(self, setting: str, choices: t.Iterable[str], *, address: str,
+                    base_url_hint: str) -> UrlSetting:
+        """A :attr:`url_setting` for an address that ``base_url`` gives when it is set, else
+        ``setting`` (one of ``choices``: a region, an environment)."""
+        if self.config.get("base_url"):
+            return UrlSetting("base_url", address=address, hint=base_url_hint)
+        return UrlSetting(setting, address=address, hint=f"one of {', '.join(choices)}, or set `base_url`")
+
     def rate_limiter(self, scope: t.Any = None) -> Limiter | None:
         """The limiter a request of ``scope`` waits on (override; None: no proactive limit)."""
         return None
@@ -117,3 +130,38 @@ class BaseConnection:
             if name not in cache:
                 cache[name] = build()
             return cache[name]
+
+
+def request_settings(*, max_retries: str = "Tries per request on 429, 5xx, timeouts and dropped connections.",
+                     request_timeout: str = "Seconds to wait for one response.") -> tuple[th.Property, ...]:
+    """The settings :class:`BaseConnection` reads for every vendor (the texts: the vendor's words)."""
+    return (
+        th.Property("max_retries", th.IntegerType(minimum=1), default=BaseConnection.default_max_retries,
+                    description=max_retries),
+        th.Property("request_timeout", th.IntegerType(minimum=1), default=BaseConnection.default_timeout,
+                    description=request_timeout),
+    )
+
+
+def read_error_body(response: requests.Response, read: t.Callable[[t.Any], str | None]) -> str | None:
+    """The vendor's error text: ``read`` of the decoded JSON body (None: not the vendor's error
+    format), else :func:`~connector_core.retry.default_vendor_error`; at most 500 characters."""
+    try:
+        body = response.json()
+    except ValueError:
+        return default_vendor_error(response)
+    text = read(body)
+    return text[:500] if text is not None else default_vendor_error(response)
+
+
+class StaticBearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <token>`` on every request, for a fixed token or API key (registered
+    as a secret, so no log line shows it)."""
+
+    def __init__(self, token: str) -> None:
+        REDACTOR.add(token)
+        self._authorization = f"Bearer {token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._authorization
+        return request

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from connector_core.params import RequestParams, template_params
 from connector_core.settings import config_error
@@ -45,6 +46,37 @@ class CustomStreamEntry:
     endpoint: str
     params: RequestParams
     entry: t.Mapping[str, t.Any]
+
+    def not_in_catalog(self, what: str) -> ConfigValidationError:
+        """The error of an endpoint the vendor's catalog lacks and the entry gives no schema for;
+        ``what``: ``is not a GET endpoint of the Acme catalog``."""
+        return config_error(f"{self.where}.endpoint {self.endpoint!r} {what}; give its JSON schema in "
+                            f"{self.where}.schema")
+
+    def bad_cursor(self, problem: str) -> ConfigValidationError:
+        """The error of a ``replication_key`` that cannot be the stream's cursor."""
+        return config_error(f"{self.where}.replication_key {self.entry.get('replication_key')!r} {problem}")
+
+    def datetime_cursor(self, schema: t.Mapping[str, t.Any], problem: str, *, allowed: bool = True) -> t.Any:
+        """The declared ``replication_key``, checked to be a date-time property of ``schema`` (as the
+        incremental filter and ``start_date`` compare it); ``problem`` ends the error; ``allowed``
+        False: the endpoint can have no cursor at all."""
+        key = self.entry.get("replication_key")
+        if key:
+            column = schema.get("properties", {}).get(key)
+            if not allowed or column is None or column.get("format") != "date-time":
+                raise self.bad_cursor(problem)
+        return key
+
+    def primary_keys(self, default: t.Sequence[str]) -> tuple[str, ...]:
+        """The declared ``primary_keys``, else ``default``."""
+        keys = self.entry.get("primary_keys")
+        return tuple(default if keys is None else keys)
+
+
+def id_key(schema: t.Mapping[str, t.Any]) -> list[str]:
+    """``["id"]`` when the schema has an ``id`` property, else no key."""
+    return ["id"] if "id" in schema.get("properties", {}) else []
 
 
 def declared_custom_streams(config: t.Mapping[str, t.Any], taken: t.Collection[str]) -> list[CustomStreamEntry]:

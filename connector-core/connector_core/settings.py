@@ -23,9 +23,10 @@ import ast
 import json
 import re
 import typing as t
-from datetime import date
+from datetime import date, datetime, timezone
 
 import jsonschema
+from dateutil.parser import isoparse
 from rfc3339_validator import validate_rfc3339
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
@@ -34,6 +35,7 @@ from connector_core.redaction import MASK, REDACTOR, redact, register_config_sec
 
 __all__ = [
     "ValidatedSettingsMixin",
+    "aware_datetime",
     "config_error",
     "config_problems",
     "describe_value",
@@ -85,6 +87,15 @@ def setting_date_time(value: str) -> str | None:
         return f"{value}T00:00:00Z"
     candidate = value if _OFFSET.search(value) else value + "Z"
     return candidate if validate_rfc3339(candidate) else None
+
+
+def aware_datetime(value: t.Any) -> datetime | None:
+    """A date-time setting or bookmark (``2024-01-31T10:00:00Z``) as an aware datetime: UTC when
+    written without a zone; None when there is none (None or empty)."""
+    if not value:
+        return None
+    moment = isoparse(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _format_checker(validator_class: type) -> jsonschema.FormatChecker:

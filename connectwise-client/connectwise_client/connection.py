@@ -19,7 +19,7 @@ import requests
 from singer_sdk import typing as th
 
 from connector_core import REDACTOR, RateLimiter, RetryPolicy, UrlSetting, redact
-from connector_core.connection import BaseConnection, ConnectionConfigError
+from connector_core.connection import BaseConnection, ConnectionConfigError, request_settings
 
 # Settings shared by tap-connectwise and target-connectwise.
 CONNECTION_SETTINGS = th.PropertiesList(
@@ -46,10 +46,7 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property("requests_per_minute", th.IntegerType(minimum=1), default=1000,
                 description="Request budget kept to (ConnectWise throttles above about 1,000 a "
                             "minute)."),
-    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
-                description="Seconds to wait for one response."),
+    *request_settings(),
 )
 
 AUTH_HINT = (

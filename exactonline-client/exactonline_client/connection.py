@@ -26,10 +26,9 @@ from connector_core import (
     BudgetExhausted,
     RateLimiter,
     UrlSetting,
-    default_vendor_error,
     redact,
 )
-from connector_core.connection import ConnectionConfigError
+from connector_core.connection import ConnectionConfigError, read_error_body, request_settings
 from connector_core.oauth.connection import OAuthConnection, token_store_url_setting
 
 REGIONS = {
@@ -79,10 +78,7 @@ CONNECTION_SETTINGS = th.PropertiesList(
                 description="Seconds a run may wait for a spent daily budget to renew; when it "
                             "renews later, the tap stops cleanly with its state saved and the "
                             "target stops without passing STATE on."),
-    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
-                description="Seconds to wait for one response."),
+    *request_settings(),
 )
 
 
@@ -105,18 +101,15 @@ def error_hint(response: requests.Response) -> str | None:
 
 def error_message(response: requests.Response) -> str | None:
     """Exact's error text: ``{"error": {"message": {"value": …}}}`` (§2.7), else the plain body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return default_vendor_error(response)
+    return read_error_body(response, _error_text)
+
+
+def _error_text(body: Any) -> str | None:
     error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        message = error.get("message")
-        if isinstance(message, dict):
-            message = message.get("value")
-        if isinstance(message, str) and message.strip():
-            return message.strip()[:500]
-    return default_vendor_error(response)
+    message = error.get("message") if isinstance(error, dict) else None
+    if isinstance(message, dict):
+        message = message.get("value")
+    return message.strip() if isinstance(message, str) and message.strip() else None
 
 
 def origin_of(config: Mapping[str, Any]) -> str:
@@ -187,6 +180,13 @@ class DivisionLimiter:
         self.minutely.observe_response(response)
         self.daily.observe_response(response)
 
+    def budget_left(self) -> str | None:
+        """``minutely:N,daily:M`` for the budgets whose room is known (progress lines)."""
+        parts = [f"{name}:{left}" for name, left in (("minutely", self.minutely.budget_left()),
+                                                     ("daily", self.daily.budget_left()))
+                 if left is not None]
+        return ",".join(parts) or None
+
 
 class RunLedger:
     """What a run learned about its divisions' daily budgets: the divisions whose budget is spent
@@ -252,11 +252,8 @@ class ExactOnlineConnection(OAuthConnection):
     @cached_property
     def url_setting(self) -> UrlSetting:
         """The setting the host comes from (API and token endpoint alike): named when it refuses."""
-        if self.config.get("base_url"):
-            return UrlSetting("base_url", address=self.origin,
-                              hint="the origin URL, e.g. https://start.exactonline.nl")
-        return UrlSetting("region", address=self.origin,
-                          hint=f"one of {', '.join(REGIONS)}, or set `base_url`")
+        return self.base_url_or("region", REGIONS, address=self.origin,
+                                base_url_hint="the origin URL, e.g. https://start.exactonline.nl")
 
     @property
     def api_url(self) -> str:

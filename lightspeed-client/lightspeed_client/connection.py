@@ -30,8 +30,8 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk import typing as th
 
-from connector_core import REDACTOR, RateLimiter, UrlSetting, default_vendor_error, make_header_reader
-from connector_core.connection import ConnectionConfigError
+from connector_core import RateLimiter, UrlSetting, make_header_reader
+from connector_core.connection import ConnectionConfigError, StaticBearerAuth, read_error_body, request_settings
 from connector_core.oauth.connection import OAuthConnection, token_store_url_setting
 
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -72,10 +72,7 @@ CONNECTION_SETTINGS = th.PropertiesList(
                 description="The length of Lightspeed's rate-limit window (5 minutes): after the server "
                             "reports `rate_limit_reserve` requests left, the connector waits this long (no "
                             "reset time is sent)."),
-    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
-                description="Seconds to wait for one response."),
+    *request_settings(),
 )
 
 TOKEN_HINT = ("Lightspeed refused the token: check the `token` setting (a personal token of this store, "
@@ -83,27 +80,19 @@ TOKEN_HINT = ("Lightspeed refused the token: check the `token` setting (a person
 FORBIDDEN_HINT = "Lightspeed refused the request: the token's user or app lacks permission for this endpoint"
 
 
-class PersonalTokenAuth(requests.auth.AuthBase):
-    """``Authorization: Bearer <token>``; the token is registered as a secret."""
-
-    def __init__(self, token: str) -> None:
-        REDACTOR.add(token)
-        self._authorization = f"Bearer {token}"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._authorization
-        return request
+#: A personal token, sent as ``Authorization: Bearer <token>`` (registered as a secret).
+PersonalTokenAuth = StaticBearerAuth
 
 
 def error_message(response: requests.Response) -> str | None:
     """Lightspeed's error text: ``{"error": …, "message": …}`` (``error`` may be an object or a
     field map on a 422), else the plain body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return default_vendor_error(response)
+    return read_error_body(response, _error_text)
+
+
+def _error_text(body: t.Any) -> str | None:
     if not isinstance(body, dict) or not ("error" in body or "message" in body or "errors" in body):
-        return default_vendor_error(response)
+        return None
     parts = []
     for key in ("error", "message", "errors", "details"):
         value = body.get(key)
@@ -112,7 +101,7 @@ def error_message(response: requests.Response) -> str | None:
         text = value if isinstance(value, str) else _compact(value)
         if text not in parts:
             parts.append(text)
-    return ": ".join(parts)[:500] or default_vendor_error(response)
+    return ": ".join(parts) or None
 
 
 def _compact(value: t.Any) -> str:

@@ -37,7 +37,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 
 from connector_core import REDACTOR, UrlSetting
-from connector_core.connection import BaseConnection, ConnectionConfigError
+from connector_core.connection import BaseConnection, ConnectionConfigError, request_settings
 from connector_core.retry import describe_request
 
 DEFAULT_API_URL = "https://api.saleslayer.com"
@@ -83,11 +83,9 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property("api_version", th.StringType, default=DEFAULT_API_VERSION, allowed_values=list(API_VERSIONS),
                 description="The connector API version: 1.18 (pages with `next_page`; import deletions by "
                             "`delete_data`) or 1.17."),
-    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                description="Tries per call on temporary Sales Layer errors (10, 11, 14), 429, 5xx, timeouts "
-                            "and dropped connections."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
-                description="Seconds to wait for one answer."),
+    *request_settings(max_retries="Tries per call on temporary Sales Layer errors (10, 11, 14), 429, 5xx, "
+                                  "timeouts and dropped connections.",
+                      request_timeout="Seconds to wait for one answer."),
 )
 
 

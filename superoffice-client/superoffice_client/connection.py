@@ -36,10 +36,9 @@ from singer_sdk import typing as th
 from connector_core import (
     RateLimiter,
     UrlSetting,
-    default_vendor_error,
     redact,
 )
-from connector_core.connection import ConnectionConfigError
+from connector_core.connection import ConnectionConfigError, read_error_body, request_settings
 from connector_core.oauth.connection import OAuthConnection, token_store_url_setting
 
 #: The environments' sign-in hosts (§1.1): the stage environment signs in at ``qaonline``.
@@ -50,6 +49,8 @@ ENVIRONMENTS = {
 }
 #: Tenant states in which the API answers (§1.1); any other one is an error naming it.
 AVAILABLE_STATES = ("Running", "OnlineMaintenance")
+#: The window of ``requests_per_second`` (see :meth:`SuperOfficeConnection.rate_limiter`).
+RATE_WINDOW_SECONDS = 1.05
 #: How long a state answer without ``ValidUntil`` is kept.
 DEFAULT_STATE_LIFETIME = 300.0
 
@@ -81,10 +82,7 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property("requests_per_second", th.IntegerType(minimum=1, maximum=10), default=10,
                 description="Requests a second kept to by every stream and thread together "
                             "(SuperOffice allows apps at most 10)."),
-    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
-                description="Seconds to wait for one response."),
+    *request_settings(),
 )
 
 AUTH_HINT = ("SuperOffice refused the access token: grant access again with `{command}` (the "
@@ -101,14 +99,14 @@ class TenantUnavailable(RuntimeError):
 
 def error_message(response: requests.Response) -> str | None:
     """SuperOffice's error text: ``ErrorType: ErrorMessage``, else the plain body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return default_vendor_error(response)
-    if isinstance(body, dict) and isinstance(body.get("ErrorMessage"), str):
-        kind = body.get("ErrorType")
-        return ((f"{kind}: " if isinstance(kind, str) and kind else "") + body["ErrorMessage"])[:500]
-    return default_vendor_error(response)
+    return read_error_body(response, _error_text)
+
+
+def _error_text(body: t.Any) -> str | None:
+    if not isinstance(body, dict) or not isinstance(body.get("ErrorMessage"), str):
+        return None
+    kind = body.get("ErrorType")
+    return (f"{kind}: " if isinstance(kind, str) and kind else "") + body["ErrorMessage"]
 
 
 def origin_of(config: Mapping[str, t.Any]) -> str:
@@ -173,11 +171,8 @@ class SuperOfficeConnection(OAuthConnection):
     # -- the environment's URLs ----------------------------------------------------------------
     @cached_property
     def url_setting(self) -> UrlSetting:
-        if self.config.get("base_url"):
-            return UrlSetting("base_url", address=self.origin,
-                              hint="the environment's origin, e.g. https://online.superoffice.com")
-        return UrlSetting("environment", address=self.origin,
-                          hint=f"one of {', '.join(ENVIRONMENTS)}, or set `base_url`")
+        return self.base_url_or("environment", ENVIRONMENTS, address=self.origin,
+                                base_url_hint="the environment's origin, e.g. https://online.superoffice.com")
 
     @property
     def auth_url(self) -> str:
@@ -284,7 +279,10 @@ class SuperOfficeConnection(OAuthConnection):
         retry._superoffice_moved = True  # type: ignore[attr-defined]
         retry.hooks = {"response": []}
         retry = self.auth(retry)  # the bearer token and its 401 refresh, on the copy too
+        limiter = self.rate_limiter()
+        limiter.acquire()  # the resend is one more API call under the 10-a-second rule
         second = self.session.send(retry, **kwargs)
+        limiter.observe_response(second)
         second.history.append(response)
         return second
 
@@ -292,10 +290,12 @@ class SuperOfficeConnection(OAuthConnection):
     def rate_limiter(self, scope: t.Any = None) -> RateLimiter:
         """One budget per tenant and app: every stream, thread and state look-up shares it."""
         per_second = int(self.config.get("requests_per_second") or 10)
-        # A window a little longer than the second: the server counts arrivals, which network
-        # jitter can bunch closer together than the client sent them.
+        # The server counts arrivals: a request counts from when its response came back
+        # (RateLimiter's counts_arrivals), so late arrivals cannot bunch two windows together;
+        # the window is a little longer than the second for the two clocks' granularity.
         return self.once("rate_limiter", lambda: RateLimiter(
-            per_second, 1.1, name="superoffice", logger=self.logger))
+            per_second, RATE_WINDOW_SECONDS, name="superoffice", logger=self.logger,
+            counts_arrivals=True))
 
     def error_hint(self, response: requests.Response) -> str | None:
         if response.status_code in (401, 403):

@@ -5,21 +5,13 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from connector_core import (
-    install_log_redaction,
-)
-from connector_core.cli import OneLineErrorsMixin
-from connector_core.custom_streams import (
-    CustomStreamsMixin,
-    custom_streams_setting,
-    declared_custom_streams,
-)
+from connector_core.custom_streams import CustomStreamEntry, custom_streams_setting
 from connector_core.oauth.command import oauth_plugin_main
-from connector_core.settings import ValidatedSettingsMixin, config_error
+from connector_core.settings import config_error
+from connector_core.tap import VendorTap
 from exactonline_client import (
     CONNECTION_SETTINGS,
     ExactOnlineConnection,
@@ -38,11 +30,11 @@ CUSTOM_STREAMS = custom_streams_setting(
 )
 
 
-class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
+class TapExactOnline(VendorTap[ExactOnlineConnection]):
     """Reads Exact Online entities per division: sync, bulk and regular endpoints."""
 
     name = "tap-exactonline"
-    message_writer_class = MsgSpecWriter
+    connection_class = ExactOnlineConnection
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS,
@@ -59,15 +51,7 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         CUSTOM_STREAMS,
     ).to_dict()
 
-    @cached_property
-    def connection(self) -> ExactOnlineConnection:
-        return ExactOnlineConnection.for_plugin(self)
-
-    def check_settings(self) -> None:
-        self.connection  # noqa: B018 - region/base_url and server_timezone make sense
-
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        install_log_redaction()
         self.marked_streams: set[str] = set()
         super().__init__(*args, **kwargs)
 
@@ -98,39 +82,33 @@ class TapExactOnline(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         # mark rows of the entity streams, which must have sent their SCHEMA and rows first.
         return sorted(super().load_streams(), key=lambda stream: stream.name == "deleted")
 
-    def discover_streams(self) -> list[ExactStream]:
-        streams: dict[str, ExactStream] = {}
-        for spec, schema in catalog.stream_specs():
-            streams[spec.name] = ExactStream(self, spec, schema)
-        for declared in declared_custom_streams(self.config, streams):
-            where, name, endpoint, entry = (declared.where, declared.name, declared.endpoint,
-                                            declared.entry)
-            raw = catalog.find_endpoint(endpoint)
-            if entry.get("schema"):
-                schema = entry["schema"]
-                schema.setdefault("properties", {}).setdefault("Division", {"type": ["integer"]})
-                columns: tuple[str, ...] = ()
-            elif raw:
-                columns = tuple(raw["properties"])
-                schema = catalog.json_schema(raw["properties"], ())
-            else:
-                raise config_error(f"{where}.endpoint {endpoint!r} is not in the Exact Online "
-                                   f"catalog; give its JSON schema in {where}.schema")
-            cursor = entry.get("replication_key")
-            if cursor:
-                _check_cursor(where, cursor, schema)
-            keys = entry.get("primary_keys")
-            if keys is None:
-                key = raw["entity_key"] if raw else "ID"
-                keys = ["Division", key] if key in schema["properties"] else ["Division"]
-            elif "Division" not in keys:
-                keys = ["Division", *keys]
-            spec = StreamSpec(name=name, path=endpoint, kind="custom", columns=columns,
-                              primary_keys=tuple(keys),
-                              replication_key=cursor or None,
-                              selected_by_default=True)
-            streams[name] = ExactStream(self, spec, schema)
-        return list(streams.values())
+    def catalog_streams(self) -> list[ExactStream]:
+        return [ExactStream(self, spec, schema) for spec, schema in catalog.stream_specs()]
+
+    def custom_stream(self, declared: CustomStreamEntry) -> ExactStream:
+        entry = declared.entry
+        raw = catalog.find_endpoint(declared.endpoint)
+        if entry.get("schema"):
+            schema = entry["schema"]
+            schema.setdefault("properties", {}).setdefault("Division", {"type": ["integer"]})
+            columns: tuple[str, ...] = ()
+        elif raw:
+            columns = tuple(raw["properties"])
+            schema = catalog.json_schema(raw["properties"], ())
+        else:
+            raise declared.not_in_catalog("is not in the Exact Online catalog")
+        cursor = entry.get("replication_key")
+        if cursor:
+            _check_cursor(declared.where, cursor, schema)
+        key = raw["entity_key"] if raw else "ID"
+        keys = list(declared.primary_keys(["Division", key] if key in schema["properties"] else ["Division"]))
+        if "Division" not in keys:
+            keys = ["Division", *keys]
+        spec = StreamSpec(name=declared.name, path=declared.endpoint, kind="custom", columns=columns,
+                          primary_keys=tuple(keys),
+                          replication_key=cursor or None,
+                          selected_by_default=True)
+        return ExactStream(self, spec, schema)
 
 
 def _check_cursor(where: str, cursor: str, schema: dict) -> None:

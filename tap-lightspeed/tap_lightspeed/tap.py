@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import copy
 import typing as t
-from datetime import datetime, timezone
-from functools import cached_property
 
-from dateutil.parser import isoparse
-from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from connector_core import install_log_redaction
-from connector_core.cli import OneLineErrorsMixin
-from connector_core.custom_streams import CustomStreamsMixin, custom_streams_setting, declared_custom_streams
+from connector_core.custom_streams import CustomStreamEntry, custom_streams_setting, id_key
 from connector_core.oauth.command import oauth_plugin_main
-from connector_core.settings import ValidatedSettingsMixin, config_error
+from connector_core.settings import config_error
+from connector_core.tap import VendorTap
 from lightspeed_client import CONNECTION_SETTINGS, LightspeedConnection
 from tap_lightspeed import catalog
 from tap_lightspeed.client import LightspeedStream
@@ -43,11 +37,11 @@ CUSTOM_STREAMS = custom_streams_setting(
 )
 
 
-class TapLightspeed(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
+class TapLightspeed(VendorTap[LightspeedConnection]):
     """Reads every Lightspeed Retail X-Series stream of the catalog, plus endpoints declared in config."""
 
     name = "tap-lightspeed"
-    message_writer_class = MsgSpecWriter
+    connection_class = LightspeedConnection
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS,
@@ -60,89 +54,51 @@ class TapLightspeed(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMix
         CUSTOM_STREAMS,
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        install_log_redaction()
-        super().__init__(*args, **kwargs)
-
-    def check_settings(self) -> None:
-        self.connection  # noqa: B018 - the connection's settings make sense
-
-    @cached_property
-    def connection(self) -> LightspeedConnection:
-        return LightspeedConnection.for_plugin(self)
-
-    @property
-    def page_size(self) -> int:
-        return int(self.config.get("page_size", catalog.max_page_size()))
-
-    @cached_property
-    def start_date(self) -> datetime | None:
-        value = self.config.get("start_date")
-        if not value:
-            return None
-        moment = isoparse(value)
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
     def _schema(self, spec: catalog.StreamSpec, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         schema = copy.deepcopy(schema)
         if spec.deleted:
             schema.setdefault("properties", {})["_sdc_deleted_at"] = {"type": ["string", "null"], "format": "date-time"}
         return schema
 
-    def discover_streams(self) -> list[LightspeedStream]:
-        classes: dict[str, type[LightspeedStream]] = {}
-        streams: list[LightspeedStream] = []
+    def catalog_streams(self) -> list[LightspeedStream]:
         specs = sorted(catalog.stream_specs(), key=lambda s: s.parent is not None)  # parents first
-        for spec in specs:
-            attrs: dict[str, t.Any] = {}
-            if spec.parent:
-                attrs["parent_stream_type"] = classes[spec.parent]
-            cls = type("".join(part.title() for part in spec.name.split("_")) + "Stream", (LightspeedStream,), attrs)
-            classes[spec.name] = cls
-            streams.append(cls(self, spec, self._schema(spec, catalog.json_schema(spec.schema_name))))
-        return streams + self._custom_streams({s.name for s in streams})
+        return self.spec_streams(LightspeedStream, specs,
+                                 lambda spec: self._schema(spec, catalog.json_schema(spec.schema_name)))
 
-    def _custom_streams(self, taken: set[str]) -> list[LightspeedStream]:
-        out = []
-        for declared in declared_custom_streams(self.config, taken):
-            where, entry = declared.where, declared.entry
-            listed = catalog.stream_for_path(declared.endpoint)
-            model = catalog.model_for_endpoint(declared.endpoint)
-            searched = None
-            if declared.endpoint == "/search":
-                # /search answers rows of its `type` (sales, products, customers): their list's schema.
-                kind = str((entry.get("query") or {}).get("type") or "")
-                searched = catalog.stream_for_path(f"/{kind}") if kind in SEARCH_TYPES else None
-                if searched is None and not entry.get("schema"):
-                    raise config_error(f"{where}.query.type must be one of {', '.join(SEARCH_TYPES)} for /search; "
-                                       f"got {kind or 'none'}")
-            if entry.get("schema"):
-                schema = entry["schema"]
-            elif listed is not None:
-                schema = catalog.json_schema(listed.schema_name)
-            elif searched is not None:
-                schema = catalog.json_schema(searched.schema_name)
-            elif model is not None:
-                schema = catalog.json_schema(model)
-            else:
-                raise config_error(f"{where}.endpoint {declared.endpoint!r} is not a GET endpoint of the "
-                                   f"Lightspeed API 2.0 document; give its JSON schema in {where}.schema")
-            paging = entry.get("paging") or (listed.paging if listed else "offset" if searched else "single")
-            replication_key = entry.get("replication_key")
-            if replication_key and (replication_key != "version" or paging != "version"):
-                raise config_error(f"{where}.replication_key {replication_key!r}: only `version`, on a "
-                                   "version-paged endpoint (`paging: version`)")
-            keys = entry.get("primary_keys")
-            if keys is None:
-                keys = ["id"] if "id" in schema.get("properties", {}) else []
-            spec = catalog.StreamSpec(
-                name=declared.name, path=declared.endpoint, schema_name=listed.schema_name if listed else "",
-                records=listed.records if listed else "data", paging=paging,
-                page_size=listed.page_size if listed else paging in ("version", "offset"),
-                deleted=bool(listed and listed.deleted), primary_keys=tuple(keys),
-                replication_key=replication_key, selected_by_default=True)
-            out.append(LightspeedStream(self, spec, self._schema(spec, schema)))
-        return out
+    def custom_stream(self, declared: CustomStreamEntry) -> LightspeedStream:
+        where, entry = declared.where, declared.entry
+        listed = catalog.stream_for_path(declared.endpoint)
+        model = catalog.model_for_endpoint(declared.endpoint)
+        searched = None
+        if declared.endpoint == "/search":
+            # /search answers rows of its `type` (sales, products, customers): their list's schema.
+            kind = str((entry.get("query") or {}).get("type") or "")
+            searched = catalog.stream_for_path(f"/{kind}") if kind in SEARCH_TYPES else None
+            if searched is None and not entry.get("schema"):
+                raise config_error(f"{where}.query.type must be one of {', '.join(SEARCH_TYPES)} for /search; "
+                                   f"got {kind or 'none'}")
+        if entry.get("schema"):
+            schema = entry["schema"]
+        elif listed is not None:
+            schema = catalog.json_schema(listed.schema_name)
+        elif searched is not None:
+            schema = catalog.json_schema(searched.schema_name)
+        elif model is not None:
+            schema = catalog.json_schema(model)
+        else:
+            raise declared.not_in_catalog("is not a GET endpoint of the Lightspeed API 2.0 document")
+        paging = entry.get("paging") or (listed.paging if listed else "offset" if searched else "single")
+        replication_key = entry.get("replication_key")
+        if replication_key and (replication_key != "version" or paging != "version"):
+            raise config_error(f"{where}.replication_key {replication_key!r}: only `version`, on a "
+                               "version-paged endpoint (`paging: version`)")
+        spec = catalog.StreamSpec(
+            name=declared.name, path=declared.endpoint, schema_name=listed.schema_name if listed else "",
+            records=listed.records if listed else "data", paging=paging,
+            page_size=listed.page_size if listed else paging in ("version", "offset"),
+            deleted=bool(listed and listed.deleted), primary_keys=declared.primary_keys(id_key(schema)),
+            replication_key=replication_key, selected_by_default=True)
+        return LightspeedStream(self, spec, self._schema(spec, schema))
 
 
 def main() -> None:

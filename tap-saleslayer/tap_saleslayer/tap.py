@@ -21,15 +21,13 @@ from datetime import datetime, timezone, tzinfo
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.parser import isoparse
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from connector_core import install_log_redaction
-from connector_core.cli import OneLineErrorsMixin
-from connector_core.settings import ValidatedSettingsMixin, config_error
+from connector_core.progress import ProgressStreamMixin
+from connector_core.settings import aware_datetime, config_error
+from connector_core.tap import VendorTap
 from saleslayer_client import CONNECTION_SETTINGS, SalesLayerConnection
 from tap_saleslayer.export import Export
 from tap_saleslayer.schema import EXPORT_TIME, KEY, stream_name, table_schema
@@ -49,8 +47,12 @@ OWN_PARAMETERS = {"code", "time", "unique", "key256", "key", "ver", "pagination"
                   "compression", *FLAG_PARAMETERS.values(), "group_category_delimiter"}
 
 
-class SalesLayerStream(Stream):
-    """One table of the connector; its records come from the run's one export."""
+class SalesLayerStream(ProgressStreamMixin, Stream):
+    """One table of the connector; its records come from the run's one export.
+
+    Progress and summary lines (:mod:`connector_core.progress`): the export's requests are counted
+    against the stream that reads it (the first to sync); the others read their spool (requests=0).
+    The export's pages are not the stream's own: no ``pages`` field."""
 
     replication_method = "INCREMENTAL"
     replication_key = EXPORT_TIME
@@ -72,11 +74,11 @@ class SalesLayerStream(Stream):
         self._increment_stream_state({EXPORT_TIME: tap.export.export_time}, context=context)
 
 
-class TapSalesLayer(OneLineErrorsMixin, ValidatedSettingsMixin, Tap):
+class TapSalesLayer(VendorTap[SalesLayerConnection]):
     """Reads every table of a Sales Layer export connector, in one export a run."""
 
     name = "tap-saleslayer"
-    message_writer_class = MsgSpecWriter
+    connection_class = SalesLayerConnection
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS,
@@ -111,18 +113,10 @@ class TapSalesLayer(OneLineErrorsMixin, ValidatedSettingsMixin, Tap):
                                 "`{\"name\": \"value\"}`."),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        install_log_redaction()
-        super().__init__(*args, **kwargs)
-
     def check_settings(self) -> None:
-        self.connection  # noqa: B018 - the connection's settings make sense
+        super().check_settings()
         self.zone  # noqa: B018
         self.export_parameters  # noqa: B018
-
-    @cached_property
-    def connection(self) -> SalesLayerConnection:
-        return SalesLayerConnection.for_plugin(self)
 
     @cached_property
     def zone(self) -> tzinfo:
@@ -212,11 +206,7 @@ class TapSalesLayer(OneLineErrorsMixin, ValidatedSettingsMixin, Tap):
         Read from the state as given: singer-sdk sets a stream's starting value only when that
         stream's own sync begins, and the export, made by the first stream, serves them all."""
         bookmark = ((self.state.get("bookmarks") or {}).get(stream.name) or {}).get("replication_key_value")
-        value = bookmark or self.config.get("start_date")
-        if not value:
-            return None
-        moment = isoparse(str(value))
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return aware_datetime(bookmark or self.config.get("start_date"))
 
 
 def main() -> None:

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import copy
 import typing as t
-from functools import cached_property
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from connector_core import install_log_redaction
-from connector_core.cli import OneLineErrorsMixin
-from connector_core.custom_streams import CustomStreamsMixin, custom_streams_setting, declared_custom_streams
+from connector_core.custom_streams import CustomStreamEntry, custom_streams_setting
 from connector_core.oauth.command import oauth_plugin_main
-from connector_core.settings import ValidatedSettingsMixin, config_error
+from connector_core.settings import config_error
+from connector_core.tap import VendorTap
 from superoffice_client import CONNECTION_SETTINGS, SuperOfficeConnection
 from tap_superoffice import catalog
 from tap_superoffice.client import SuperOfficeStream
@@ -33,11 +29,11 @@ CUSTOM_STREAMS = custom_streams_setting(
 )
 
 
-class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
+class TapSuperOffice(VendorTap[SuperOfficeConnection]):
     """Reads every SuperOffice stream of the catalog, plus endpoints declared in config."""
 
     name = "tap-superoffice"
-    message_writer_class = MsgSpecWriter
+    connection_class = SuperOfficeConnection
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS,
@@ -54,12 +50,8 @@ class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
         CUSTOM_STREAMS,
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        install_log_redaction()
-        super().__init__(*args, **kwargs)
-
     def check_settings(self) -> None:
-        self.connection  # noqa: B018 - the connection's settings make sense
+        super().check_settings()
         known = {s.name for s in catalog.stream_specs() if s.is_provider}
         for stream, columns in (self.config.get("extra_columns") or {}).items():
             if stream not in known:
@@ -68,14 +60,6 @@ class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
             bad = [c for c in columns if not c or "," in c]
             if bad:
                 raise config_error(f"extra_columns.{stream}: column names may not be empty or hold a comma: {bad}")
-
-    @cached_property
-    def connection(self) -> SuperOfficeConnection:
-        return SuperOfficeConnection.for_plugin(self)
-
-    @property
-    def page_size(self) -> int:
-        return int(self.config.get("page_size", catalog.max_page_size()))
 
     def extra_columns(self, stream: str) -> list[str]:
         return list((self.config.get("extra_columns") or {}).get(stream) or [])
@@ -89,48 +73,37 @@ class TapSuperOffice(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMi
             properties["_sdc_deleted_at"] = {"type": ["string", "null"], "format": "date-time"}
         return schema
 
-    def discover_streams(self) -> list[SuperOfficeStream]:
-        streams = [SuperOfficeStream(self, spec, self._schema(spec, catalog.json_schema(spec.schema_name or spec.name)))
-                   for spec in catalog.stream_specs()]
-        return streams + self._custom_streams({s.name for s in streams})
+    def catalog_streams(self) -> list[SuperOfficeStream]:
+        return [SuperOfficeStream(self, spec, self._schema(spec, catalog.json_schema(spec.schema_name or spec.name)))
+                for spec in catalog.stream_specs()]
 
-    def _custom_streams(self, taken: set[str]) -> list[SuperOfficeStream]:
-        out = []
-        for declared in declared_custom_streams(self.config, taken):
-            where, entry = declared.where, declared.entry
-            listed = catalog.stream_for_path(declared.endpoint)
-            known = catalog.schema_for_endpoint(declared.endpoint)
-            if entry.get("schema"):
-                schema, rows = entry["schema"], bool(known and known[1])
-            elif listed is not None:
-                schema, rows = catalog.json_schema(listed.name), True
-            elif known is not None:
-                schema, rows = known
-            else:
-                raise config_error(f"{where}.endpoint {declared.endpoint!r} is not a GET endpoint of the "
-                                   f"SuperOffice REST API; give its JSON schema in {where}.schema")
-            replication_key = entry.get("replication_key")
-            if replication_key:
-                column = schema.get("properties", {}).get(replication_key)
-                if listed is None or column is None or column.get("format") != "date-time":
-                    raise config_error(f"{where}.replication_key {replication_key!r} is not a date-time "
-                                       "column of a catalog list endpoint")
-            keys = entry.get("primary_keys")
-            if keys is None:
-                keys = list(listed.primary_keys) if listed else (["PrimaryKey"] if rows else [])
-            if listed is not None:
-                spec = catalog.StreamSpec(
-                    name=declared.name, path=declared.endpoint, primary_keys=tuple(keys),
-                    replication_key=replication_key,
-                    replication_restriction="datetime" if replication_key and replication_key != listed.replication_key
-                    else listed.replication_restriction,
-                    deleted_column=listed.deleted_column, columns=listed.columns,
-                    selected_by_default=True, paging=listed.paging)
-            else:
-                spec = catalog.StreamSpec(name=declared.name, path=declared.endpoint, primary_keys=tuple(keys),
-                                          selected_by_default=True, paging="next_link" if rows else "none")
-            out.append(SuperOfficeStream(self, spec, self._schema(spec, schema)))
-        return out
+    def custom_stream(self, declared: CustomStreamEntry) -> SuperOfficeStream:
+        entry = declared.entry
+        listed = catalog.stream_for_path(declared.endpoint)
+        known = catalog.schema_for_endpoint(declared.endpoint)
+        if entry.get("schema"):
+            schema, rows = entry["schema"], bool(known and known[1])
+        elif listed is not None:
+            schema, rows = catalog.json_schema(listed.name), True
+        elif known is not None:
+            schema, rows = known
+        else:
+            raise declared.not_in_catalog("is not a GET endpoint of the SuperOffice REST API")
+        replication_key = declared.datetime_cursor(schema, "is not a date-time column of a catalog list endpoint",
+                                                   allowed=listed is not None)
+        keys = declared.primary_keys(listed.primary_keys if listed else (["PrimaryKey"] if rows else []))
+        if listed is not None:
+            spec = catalog.StreamSpec(
+                name=declared.name, path=declared.endpoint, primary_keys=keys,
+                replication_key=replication_key,
+                replication_restriction="datetime" if replication_key and replication_key != listed.replication_key
+                else listed.replication_restriction,
+                deleted_column=listed.deleted_column, columns=listed.columns,
+                selected_by_default=True, paging=listed.paging)
+        else:
+            spec = catalog.StreamSpec(name=declared.name, path=declared.endpoint, primary_keys=keys,
+                                      selected_by_default=True, paging="next_link" if rows else "none")
+        return SuperOfficeStream(self, spec, self._schema(spec, schema))
 
 
 def main() -> None:

@@ -23,16 +23,16 @@ from functools import lru_cache
 import requests
 from jsonschema import Draft7Validator
 
-from connector_core.catalog import packaged_json
-from connector_core.params import render_path, template_params
+from connector_core.params import render_path
 from connector_core.publish import (
+    EntitiesDialect,
     FoundObject,
-    PublishDialect,
     PublishItem,
     Reject,
     Request,
     parse_datetime,
 )
+from connector_core.publish.dialect import match_values, refuse_unknown, single_match
 from connectwise_client import ConnectWiseConnection
 
 # Columns tap-connectwise adds to the entity's own fields (lifted cursor, parent links), and
@@ -43,14 +43,10 @@ READ_ONLY = {"id", "_info"}
 PATCH_OPS = {"add", "replace", "remove"}
 
 
-def entities() -> dict[str, t.Any]:
-    return packaged_json(__package__, "entities.json")
-
-
 @lru_cache(maxsize=4096)
 def is_datetime(model: str, path: tuple[str, ...]) -> bool:
     """Whether the field at ``path`` (``("company", "dateAcquired")``) of ``model`` is a date-time."""
-    definitions = entities()["definitions"]
+    definitions = ConnectWiseDialect.entities()["definitions"]
     schema: dict = {"$ref": f"#/definitions/{model}"}
     for name in path:
         schema = _resolve(schema, definitions)
@@ -74,42 +70,23 @@ def _resolve(schema: dict, definitions: dict) -> dict:
     return schema
 
 
-class ConnectWiseDialect(PublishDialect):
+class ConnectWiseDialect(EntitiesDialect):
     update_method = "PATCH"
     entities_package = __package__
     api_name = "the ConnectWise Manage API"
     absent_is_null = True  # ConnectWise leaves null fields out of the objects it returns
-
-    def __init__(self, connection: ConnectWiseConnection) -> None:
-        self.connection = connection
-        self._validators: dict[str, Draft7Validator] = {}
+    answers_object = True  # POST, PUT and PATCH answer the whole object
+    connection: ConnectWiseConnection
 
     # -- checks before anything is sent ----------------------------------------------------------
-    def check(self, item: PublishItem) -> None:
-        if item.method == "UPSERT":
-            collection, _ = self.collection_path(item)
-            _, endpoint = self.endpoint(collection)
-            if "POST" not in endpoint["methods"]:
-                raise Reject(f"UPSERT needs POST on {collection}, which allows "
-                             f"{', '.join(endpoint['methods'])}")
-            self.item_path(item, 0)
-            # Whether it becomes a PATCH or a POST is known after the look-up: here only what
-            # holds for both; a POST's required fields are checked when it is built.
-            self._body(item, "POST", collection, required=False)
-            return
-        template, endpoint = self.endpoint(item.mapping.entity)
-        if item.method not in endpoint["methods"]:
-            raise Reject(f"{item.method} is not allowed on {template}; it allows "
-                         f"{', '.join(endpoint['methods'])}")
-        missing = [p for p in template_params(item.mapping.entity) if item.path.get(p) is None]
-        if missing:
-            raise Reject(f"path parameter {', '.join(missing)} of {item.mapping.entity} has no "
-                         f"value: the record needs the field "
-                         f"{', '.join(item.mapping.field_for(p) for p in missing)}")
-        if item.method in ("POST", "PUT", "PATCH"):
-            self._body(item, item.method, item.mapping.entity)
+    def check_upsert(self, item: PublishItem) -> None:
+        collection, _ = self.upsert_collection(item)
+        self.item_path(item, 0)
+        # Whether it becomes a PATCH or a POST is known after the look-up: here only what
+        # holds for both; a POST's required fields are checked when it is built.
+        self.body(item, "POST", collection, required=False)
 
-    def _body(self, item: PublishItem, method: str, template: str, *, required: bool = True) -> t.Any:
+    def body(self, item: PublishItem, method: str, template: str, *, required: bool = True) -> t.Any:
         """The request body for ``method``, validated against the entity's model."""
         if method == "PATCH":
             return self._patch_ops(item, template)
@@ -131,26 +108,11 @@ class ConnectWiseDialect(PublishDialect):
         return model.lstrip("[]") if model else None
 
     def _validate(self, model: str, body: dict, template: str, *, required: bool) -> None:
-        definitions = entities()["definitions"]
-        schema = definitions[model]
-        unknown = sorted(set(body) - set(schema["properties"]))
-        if unknown:
-            raise Reject(f"field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                         f"{'are' if len(unknown) > 1 else 'is'} not in {model} ({template})")
-        validator = self._validator(model, required)
+        refuse_unknown(set(body) - set(self.entities()["definitions"][model]["properties"]), model, template)
+        validator = _validator(model, required)
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
         if errors:
             raise Reject("; ".join(_describe(e, model) for e in errors[:5]))
-
-    def _validator(self, model: str, required: bool) -> Draft7Validator:
-        key = f"{model}:{required}"
-        if key not in self._validators:
-            definitions = entities()["definitions"]
-            root = dict(definitions[model])
-            if not required:
-                root["required"] = []
-            self._validators[key] = Draft7Validator({**root, "definitions": definitions})
-        return self._validators[key]
 
     def _patch_ops(self, item: PublishItem, template: str) -> list[dict]:
         payload = item.payload
@@ -176,7 +138,7 @@ class ConnectWiseDialect(PublishDialect):
         url = self.connection.base_url + render_path(template, path)
         body = None
         if method in ("POST", "PUT", "PATCH"):
-            body = self._body(item, method, template)
+            body = self.body(item, method, template)
         return Request(method=method, url=url, params=dict(item.query), json=body)
 
     def lookup(self, item: PublishItem, send: t.Callable[[Request], requests.Response]) -> t.Any:
@@ -190,25 +152,19 @@ class ConnectWiseDialect(PublishDialect):
             response = send(Request("GET", f"{base}/{payload['id']}", params={"fields": fields}))
             if response.status_code == 404:
                 return None
-            self._expect_ok(response, "looking up id " + str(payload["id"]))
+            self.expect_ok(response, "looking up id " + str(payload["id"]))
             found = response.json()
         else:
             if not item.mapping.match:
                 return None
-            missing = [m for m in item.mapping.match if payload.get(m) is None]
-            if missing:
-                raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record "
-                             f"has no {', '.join(missing)}")
-            conditions = " and ".join(f"{m} = {_literal(payload[m])}" for m in item.mapping.match)
+            wanted = match_values(item, payload)
+            conditions = " and ".join(f"{m} = {_literal(v)}" for m, v in wanted.items())
             response = send(Request("GET", base, params={"conditions": conditions, "fields": fields,
                                                          "pageSize": 2}))
-            self._expect_ok(response, f"looking up {conditions}")
-            rows = response.json()
-            if len(rows) > 1:
-                raise Reject(f"UPSERT match {conditions} finds more than one object in {collection}")
-            if not rows:
+            self.expect_ok(response, f"looking up {conditions}")
+            found = single_match(response.json(), conditions, collection)
+            if found is None:
                 return None
-            found = rows[0]
         return FoundObject(found.get("id"), found, frozenset(names))
 
     # -- comparing (UPSERT sends only what differs) ------------------------------------------------
@@ -229,22 +185,13 @@ class ConnectWiseDialect(PublishDialect):
                     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
         return super().comparable(item, path, value)
 
-    def written_object(self, item: PublishItem, request: Request,
-                       response: requests.Response) -> t.Mapping[str, t.Any] | None:
-        """POST, PUT and PATCH answer the whole object."""
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
     def find_created(self, item: PublishItem, request: Request,
                      send: t.Callable[[Request], requests.Response]) -> t.Any:
         """The newest object equal to the POST body on its plain fields (strings, numbers, flags)."""
         body = request.json if isinstance(request.json, dict) else {}
         template = item.mapping.entity if item.method == "POST" else self.collection_path(item)[0]
         model = self._model(template, "POST")
-        properties = entities()["definitions"][model]["properties"] if model else {}
+        properties = self.entities()["definitions"][model]["properties"] if model else {}
         fields = {name: value for name, value in body.items()
                   if isinstance(value, (str, int, float, bool)) and name in properties
                   and properties[name].get("format") != "date-time"}
@@ -253,26 +200,18 @@ class ConnectWiseDialect(PublishDialect):
         conditions = " and ".join(f"{name} = {_literal(value)}" for name, value in sorted(fields.items()))
         response = send(Request("GET", request.url, params={"conditions": conditions, "fields": "id",
                                                             "orderBy": "id desc", "pageSize": 1}))
-        self._expect_ok(response, f"looking up {conditions} after an interrupted POST")
+        self.expect_ok(response, f"looking up {conditions} after an interrupted POST")
         found = response.json()
         return found[0]["id"] if found else None
 
-    def _expect_ok(self, response: requests.Response, what: str) -> None:
-        if response.status_code != 200:
-            vendor = self.vendor_error(response)
-            raise Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else ""),
-                         status=response.status_code, vendor_message=vendor)
 
-    def remote_id(self, item: PublishItem, response: requests.Response) -> t.Any:
-        if response.status_code == 204 or not response.content:
-            segment = requests.utils.urlparse(response.url).path.rstrip("/").rsplit("/", 1)[-1]
-            return int(segment) if segment.isdigit() else segment  # an id, like the other methods
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        return body.get("id") if isinstance(body, dict) else None
-
+@lru_cache(maxsize=1024)
+def _validator(model: str, required: bool) -> Draft7Validator:
+    definitions = ConnectWiseDialect.entities()["definitions"]
+    root = dict(definitions[model])
+    if not required:
+        root["required"] = []
+    return Draft7Validator({**root, "definitions": definitions})
 
 
 def _object_fields(payload: dict) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
 from connectwise_client import CONNECTION_SETTINGS, ConnectWiseConnection
@@ -14,7 +13,6 @@ class TargetConnectWise(PublishTarget):
     """Writes each stream to a ConnectWise entity with POST, PUT, PATCH, DELETE or UPSERT."""
 
     name = "target-connectwise"
-    message_reader_class = MsgSpecReader
     connection_class = ConnectWiseConnection
     dialect_class = ConnectWiseDialect
     config_jsonschema = th.PropertiesList(*CONNECTION_SETTINGS, *PUBLISH_SETTINGS).to_dict()

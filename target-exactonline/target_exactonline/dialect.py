@@ -31,7 +31,6 @@ from functools import lru_cache
 
 import requests
 
-from connector_core.catalog import packaged_json
 from connector_core.publish import (
     FoundObject,
     PublishDialect,
@@ -40,6 +39,7 @@ from connector_core.publish import (
     Request,
     parse_datetime,
 )
+from connector_core.publish.dialect import match_values, single_match
 from exactonline_client import (
     GUID_RE,
     ExactOnlineConnection,
@@ -70,19 +70,15 @@ def _current_division(connection: ExactOnlineConnection) -> int:
     return division
 
 
-def entities() -> dict[str, t.Any]:
-    return packaged_json(__package__, "entities.json")
-
-
 @lru_cache(maxsize=1)
 def _by_lower() -> dict[str, str]:
-    return {path.lower(): path for path in entities()["entities"]}
+    return {path.lower(): path for path in ExactDialect.entities()["entities"]}
 
 
 def find_entity(entity: str) -> tuple[str, dict] | None:
     """The catalog's path and description of ``/service/Entity`` (case-insensitive)."""
     path = _by_lower().get(entity.strip("/").lower())
-    return (path, entities()["entities"][path]) if path else None
+    return (path, ExactDialect.entities()["entities"][path]) if path else None
 
 
 class ErrorAllowance:
@@ -131,7 +127,7 @@ class ExactDialect(PublishDialect):
 
     def __init__(self, connection: ExactOnlineConnection, *, division: t.Callable[[], int],
                  fixed_division: bool, error_allowance: int, logger: logging.Logger) -> None:
-        self.connection = connection
+        super().__init__(connection)
         self._default_division = division
         self.fixed_division = fixed_division
         self.allowance = ErrorAllowance(error_allowance)
@@ -200,10 +196,7 @@ class ExactDialect(PublishDialect):
         if method == "UPSERT":
             if item.payload.get(key) is not None:
                 self._url(division, path, item.payload[key], entity["key_type"])
-            missing = [m for m in item.mapping.match if item.payload.get(m) is None]
-            if missing:
-                raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record "
-                             f"has no {', '.join(missing)}")
+            match_values(item, item.payload)
             unknown = [m for m in item.mapping.match if m not in entity["properties"]]
             if unknown:
                 raise Reject(f"UPSERT match field {', '.join(unknown)} is not a field of {path}")
@@ -389,16 +382,8 @@ class ExactDialect(PublishDialect):
                                   "$top": "2"},
                           rate_limiter=self.connection.rate_limiter(division))
         response = send(request)
-        if response.status_code != 200:
-            vendor = self.vendor_error(response)
-            raise Reject(f"looking up {request.params['$filter']} in {entity_path} answered "
-                         f"{response.status_code}" + (f": {vendor}" if vendor else ""),
-                         status=response.status_code, vendor_message=vendor)
-        found = results_of(response.json())
-        if len(found) > 1:
-            raise Reject(f"UPSERT match {request.params['$filter']} finds more than one object "
-                         f"in {entity_path}")
-        return found[0] if found else None
+        self.expect_ok(response, f"looking up {request.params['$filter']} in {entity_path}")
+        return single_match(results_of(response.json()), request.params["$filter"], entity_path)
 
     # -- comparing (UPSERT sends only what differs) ------------------------------------------------
     def update_fields(self, item: PublishItem, template: str,
@@ -474,7 +459,6 @@ class ExactDialect(PublishDialect):
                 return rows[0][entity["key"]]
         match = _KEY_IN_URL.search(requests.utils.urlparse(response.url).path)
         return match.group("key") if match else None
-
 
     def observe(self, request: Request, response: requests.Response) -> None:
         if response.status_code not in COUNTED_ERRORS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PublishTarget, publish_settings
 from exactonline_client import CONNECTION_SETTINGS, ExactOnlineConnection
@@ -14,7 +13,6 @@ class TargetExactOnline(PublishTarget):
     """Writes each stream to an Exact Online endpoint with POST, PUT, DELETE or UPSERT."""
 
     name = "target-exactonline"
-    message_reader_class = MsgSpecReader
     connection_class = ExactOnlineConnection
     dialect_class = ExactDialect
     config_jsonschema = th.PropertiesList(

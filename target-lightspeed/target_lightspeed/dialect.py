@@ -21,51 +21,27 @@ models come from ``entities.json`` (``scripts/generators/lightspeed.py``, from t
 from __future__ import annotations
 
 import typing as t
-from functools import lru_cache
 
 import requests
-from jsonschema import Draft7Validator
 
-from connector_core.catalog import packaged_json
 from connector_core.params import render_path, template_params
-from connector_core.publish import FoundObject, PublishDialect, PublishItem, Reject, Request
+from connector_core.publish import EntitiesDialect, FoundObject, PublishItem, Reject, Request
+from connector_core.publish.dialect import check_schema, id_in_url, match_values, refuse_unknown, single_match
 from lightspeed_client import LightspeedConnection
 
 
-def entities() -> dict[str, t.Any]:
-    return packaged_json(__package__, "entities.json")
-
-
-@lru_cache(maxsize=64)
-def _validator(model: str) -> Draft7Validator:
-    schema = dict(entities()["models"][model])
-    schema.pop("required", None)  # checked on creates only, by _check_required_fields
-    return Draft7Validator(schema)
-
-
-class LightspeedDialect(PublishDialect):
+class LightspeedDialect(EntitiesDialect):
     update_method = "PUT"
     entities_package = __package__
     api_name = "the Lightspeed Retail X-Series API"
-
-    def __init__(self, connection: LightspeedConnection) -> None:
-        self.connection = connection
-
-    # -- the entity of an item -------------------------------------------------------------------
-    def _collection(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
-        collection, _ = self.collection_path(item)
-        return self.endpoint(collection)
-
-    def _model(self, item: PublishItem) -> str:
-        _, endpoint = self.endpoint(item.mapping.entity)
-        return str(endpoint["model"])
+    connection: LightspeedConnection
 
     def _fields_of(self, item: PublishItem, payload: t.Any) -> dict[str, t.Any]:
         if not isinstance(payload, dict):
             raise Reject(f"the payload must be an object; got {type(payload).__name__}")
-        model = self._model(item)
-        properties = entities()["models"][model]["properties"]
-        read_only = set(entities()["read_only"].get(model, ()))
+        model = self.model_of(item.mapping.entity)
+        properties = self.entities()["models"][model]["properties"]
+        read_only = set(self.entities()["read_only"].get(model, ()))
         # The fields that fill the path (``customer_id`` of ``/customers/{customer_id}``) are no body field.
         path_fields = {item.mapping.field_for(p) for p in template_params(item.mapping.entity)}
         out: dict[str, t.Any] = {}
@@ -75,9 +51,7 @@ class LightspeedDialect(PublishDialect):
                 out[name] = value
             elif name not in read_only and name not in path_fields and not name.startswith("_sdc_"):
                 unknown.append(name)
-        if unknown:
-            raise Reject(f"field{'s' if len(unknown) > 1 else ''} {', '.join(sorted(unknown))} "
-                         f"{'are' if len(unknown) > 1 else 'is'} not in {model} ({item.mapping.entity})")
+        refuse_unknown(unknown, model, item.mapping.entity)
         return out
 
     def fields(self, item: PublishItem) -> dict[str, t.Any]:
@@ -94,38 +68,25 @@ class LightspeedDialect(PublishDialect):
         return value if value not in (None, "") else None
 
     # -- checks before anything is sent ----------------------------------------------------------
-    def check(self, item: PublishItem) -> None:
-        if item.method == "UPSERT":
-            collection, endpoint = self._collection(item)
-            if "POST" not in endpoint["methods"] or not endpoint.get("item"):
-                raise Reject(f"UPSERT needs POST on {collection} and PUT on its item; {collection} has "
-                             f"{', '.join(endpoint['methods']) or 'no write'}")
-            lookup = endpoint.get("lookup") or {}
-            unfiltered = [m for m in item.mapping.match if m not in lookup.get("fields", ())]
-            if unfiltered:
-                raise Reject(f"UPSERT matches on {', '.join(unfiltered)}, which Lightspeed cannot look up "
-                             f"{collection} by (it can by {', '.join(lookup.get('fields', ())) or 'id only'})")
-            self._body(item, "PUT")
-            return
-        template, endpoint = self.endpoint(item.mapping.entity)
-        if item.method not in endpoint["methods"]:
-            raise Reject(f"{item.method} is not allowed on {template}; it allows "
+    def check_upsert(self, item: PublishItem) -> None:
+        collection, endpoint = self.collection_endpoint(item)
+        if "POST" not in endpoint["methods"] or not endpoint.get("item"):
+            raise Reject(f"UPSERT needs POST on {collection} and PUT on its item; {collection} has "
                          f"{', '.join(endpoint['methods']) or 'no write'}")
-        missing = [p for p in template_params(item.mapping.entity) if item.path.get(p) is None]
-        if missing:
-            raise Reject(f"path parameter {', '.join(missing)} of {item.mapping.entity} has no value: the "
-                         f"record needs the field {', '.join(item.mapping.field_for(p) for p in missing)}")
-        if item.method in ("POST", "PUT", "PATCH"):
-            self._body(item, item.method)
+        lookup = endpoint.get("lookup") or {}
+        unfiltered = [m for m in item.mapping.match if m not in lookup.get("fields", ())]
+        if unfiltered:
+            raise Reject(f"UPSERT matches on {', '.join(unfiltered)}, which Lightspeed cannot look up "
+                         f"{collection} by (it can by {', '.join(lookup.get('fields', ())) or 'id only'})")
+        self.body(item, "PUT")
 
-    def _body(self, item: PublishItem, method: str) -> dict[str, t.Any]:
-        """The record's fields, checked against the entity's request model."""
+    def body(self, item: PublishItem, method: str, template: str = "") -> dict[str, t.Any]:
+        """The record's fields, checked against the request model of its entity (whichever
+        ``template`` the request goes to)."""
         body = self.fields(item)
-        model = self._model(item)
-        schema = entities()["models"][model]
-        errors = sorted(_validator(model).iter_errors(body), key=lambda e: list(e.path))
-        if errors:
-            raise Reject("; ".join(f"{'/'.join(map(str, e.path)) or model}: {e.message}" for e in errors[:5]))
+        model = self.model_of(item.mapping.entity)
+        schema = self.entities()["models"][model]
+        check_schema(self.validator(model, required=False), body, model)  # required: on creates, below
         if method == "POST":
             missing = [name for name in schema.get("required", ()) if body.get(name) in (None, "")]
             if missing:
@@ -150,11 +111,11 @@ class LightspeedDialect(PublishDialect):
         url = self._url(item, method, template, path)
         body = None
         if method in ("POST", "PUT", "PATCH"):
-            body = self._body(item, method)
+            body = self.body(item, method)
             if method != "POST":
                 # An update sends what changed, plus the required fields the record gives.
                 original = self._fields_of(item, _payload(item.record))
-                for name in entities()["models"][self._model(item)].get("required", ()):
+                for name in self.entities()["models"][self.model_of(item.mapping.entity)].get("required", ()):
                     if name not in body and original.get(name) is not None:
                         body[name] = original[name]
         _, endpoint = self.endpoint(template)
@@ -173,28 +134,22 @@ class LightspeedDialect(PublishDialect):
             response = send(Request("GET", self.connection.api_url(render_path(template, values))))
             if response.status_code == 404:
                 return None
-            body = self._expect_ok(response, f"looking up {collection}/{object_id}")
+            self.expect_ok(response, f"looking up {collection}/{object_id}")
+            body = response.json()
             data = body.get("data") if isinstance(body, dict) else None
             return FoundObject(object_id, data if isinstance(data, dict) else None)
-        fields = self.fields(item)
-        missing = [m for m in item.mapping.match if fields.get(m) in (None, "")]
-        if missing:
-            raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record has no "
-                         f"{', '.join(missing)}")
-        wanted = {m: fields[m] for m in item.mapping.match}
+        wanted = match_values(item, self.fields(item), missing=(None, ""))
         lookup = endpoint["lookup"]
         response = send(Request("GET", self.connection.api_url(lookup["path"]),
                                 params={**lookup["params"], **wanted}))
-        body = self._expect_ok(response, f"looking up {wanted}")
-        rows = [row for row in (body.get("data") or []) if isinstance(row, dict)
-                and all(str(row.get(k)) == str(v) for k, v in wanted.items())  # search may match loosely
-                and not row.get("deleted_at")]
-        if len(rows) > 1:
-            raise Reject(f"UPSERT match {wanted} finds more than one object in {collection}")
-        return FoundObject(rows[0]["id"], rows[0]) if rows else None
+        self.expect_ok(response, f"looking up {wanted}")
+        row = single_match([row for row in (response.json().get("data") or []) if isinstance(row, dict)
+                            and all(str(row.get(k)) == str(v) for k, v in wanted.items())  # search may match loosely
+                            and not row.get("deleted_at")], wanted, collection)
+        return FoundObject(row["id"], row) if row else None
 
     def update_fields(self, item: PublishItem, template: str, path: dict[str, t.Any]) -> dict[str, t.Any] | None:
-        body = self._body(item, "PUT")
+        body = self.body(item, "PUT")
         _, endpoint = self.endpoint(template)
         if endpoint.get("put_url"):  # products: what PUT 2.1 can change (sku, handle, ... it cannot)
             body = {k: v for k, v in body.items() if _product_updatable(k)}
@@ -215,8 +170,7 @@ class LightspeedDialect(PublishDialect):
             return data["id"]
         if isinstance(data, str) and data:  # POST /brands, /tags, /suppliers: {"data": "<id>"}
             return data
-        # DELETE (204) or an answer without the object: the id in the URL
-        return requests.utils.urlparse(response.url).path.rstrip("/").rsplit("/", 1)[-1]
+        return id_in_url(response, numeric=False)  # DELETE (204) or an answer without the object
 
     @staticmethod
     def _data(response: requests.Response) -> t.Any:
@@ -230,13 +184,6 @@ class LightspeedDialect(PublishDialect):
             return body["register_sale"]
         payload = body.get("payload")
         return (payload or {}).get("data") if isinstance(payload, dict) else body.get("data")
-
-    def _expect_ok(self, response: requests.Response, what: str) -> t.Any:
-        if response.status_code != 200:
-            vendor = self.vendor_error(response)
-            raise Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else ""),
-                         status=response.status_code, vendor_message=vendor)
-        return response.json()
 
 
 #: §2.1 [XS-PM]: ``PUT /api/2.1/products/{id}`` takes ``{"common": {...}, "details": {...}}``, with the

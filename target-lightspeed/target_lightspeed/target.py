@@ -8,7 +8,6 @@ or OAuth, the 5-minute budget) is the tap's: ``lightspeed-client``.
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
 from lightspeed_client import CONNECTION_SETTINGS, LightspeedConnection
@@ -19,7 +18,6 @@ class TargetLightspeed(PublishTarget):
     """Writes each stream to a Lightspeed entity with POST, PUT, DELETE or UPSERT."""
 
     name = "target-lightspeed"
-    message_reader_class = MsgSpecReader
     connection_class = LightspeedConnection
     dialect_class = LightspeedDialect
     config_jsonschema = th.PropertiesList(*CONNECTION_SETTINGS, *PUBLISH_SETTINGS).to_dict()

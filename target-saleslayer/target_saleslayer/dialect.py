@@ -38,7 +38,6 @@ DEFAULT_TABLES = ("catalogue", "products", "product_formats")
 #: Fields of a record that are not the item's: Singer's and tap-saleslayer's own.
 EXPORT_TIME = "saleslayer_time"
 DELETED_AT = "_sdc_deleted_at"
-#: An import table name (it goes into form field names: no brackets, slashes or spaces).
 #: An import table name (it goes into form field names: no brackets, slashes, spaces).
 TABLE_NAME = re.compile(r"[^\s/\[\]?&=#]+")
 DELETE_DATA_VERSIONS = ("1.18",)
@@ -104,7 +103,7 @@ class SalesLayerDialect(PublishDialect):
     api_name = "the Sales Layer import connector"
 
     def __init__(self, connection: SalesLayerConnection) -> None:
-        self.connection = connection
+        super().__init__(connection)
         self.api_version = connection.api_version
 
     @classmethod

@@ -16,7 +16,6 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishSink, PublishTarget, StreamMapping
 from connector_core.settings import config_error
@@ -87,7 +86,6 @@ class TargetSalesLayer(PublishTarget):
     """Writes each stream into a table of a Sales Layer Import connector, in batches."""
 
     name = "target-saleslayer"
-    message_reader_class = MsgSpecReader
     default_sink_class = SalesLayerSink
     connection_class = SalesLayerImportConnection
     dialect_class = SalesLayerDialect

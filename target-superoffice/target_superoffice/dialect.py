@@ -24,11 +24,10 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 import requests
-from jsonschema import Draft7Validator
 
-from connector_core.catalog import packaged_json
-from connector_core.params import render_path, template_params
-from connector_core.publish import FoundObject, PublishDialect, PublishItem, Reject, Request
+from connector_core.params import render_path
+from connector_core.publish import EntitiesDialect, FoundObject, PublishItem, Reject, Request
+from connector_core.publish.dialect import check_schema, match_values, refuse_unknown, single_match
 from superoffice_client import SuperOfficeConnection
 
 #: Fields a tap-superoffice row carries that are no entity property.
@@ -36,18 +35,9 @@ ROW_FIELDS = frozenset({"PrimaryKey", "EntityName"})
 JSON_PATCH = "application/json-patch+json"
 
 
-def entities() -> dict[str, t.Any]:
-    return packaged_json(__package__, "entities.json")
-
-
-@lru_cache(maxsize=128)
-def _validator(model: str) -> Draft7Validator:
-    return Draft7Validator(entities()["models"][model])
-
-
 @lru_cache(maxsize=128)
 def _properties_by_lower_name(model: str) -> dict[str, str]:
-    return {name.lower(): name for name in entities()["models"][model]["properties"]}
+    return {name.lower(): name for name in SuperOfficeDialect.entities()["models"][model]["properties"]}
 
 
 def odata_literal(value: t.Any) -> str:
@@ -59,37 +49,28 @@ def odata_literal(value: t.Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-class SuperOfficeDialect(PublishDialect):
+class SuperOfficeDialect(EntitiesDialect):
     update_method = "PATCH"
     entities_package = __package__
     api_name = "the SuperOffice REST API"
-
-    def __init__(self, connection: SuperOfficeConnection) -> None:
-        self.connection = connection
+    answers_object = True  # POST, PUT and PATCH answer the whole entity
+    connection: SuperOfficeConnection
 
     # -- the entity of an item -------------------------------------------------------------------
-    def _collection(self, item: PublishItem) -> tuple[str, dict[str, t.Any]]:
-        collection, _ = self.collection_path(item)
-        return self.endpoint(collection)
-
-    def _model(self, item: PublishItem) -> str:
-        _, endpoint = self.endpoint(item.mapping.entity)
-        return str(endpoint["model"])
-
     def _key_property(self, item: PublishItem) -> str | None:
-        collection, endpoint = self._collection(item)
+        _, endpoint = self.collection_endpoint(item)
         item_template = endpoint.get("item")
         if item_template is None:
             return None
-        return entities()["endpoints"][item_template].get("key")
+        return self.entities()["endpoints"][item_template].get("key")
 
     def fields(self, item: PublishItem) -> dict[str, t.Any]:
         """The record's fields by the entity's property names; unknown names are a Reject."""
         if not isinstance(item.payload, dict):
             raise Reject(f"the payload must be an object; got {type(item.payload).__name__}")
-        model = self._model(item)
+        model = self.model_of(item.mapping.entity)
         by_lower = _properties_by_lower_name(model)
-        read_only = set(entities()["read_only"].get(model, ()))
+        read_only = set(self.entities()["read_only"].get(model, ()))
         out: dict[str, t.Any] = {}
         unknown = []
         for name, value in item.payload.items():
@@ -100,9 +81,7 @@ class SuperOfficeDialect(PublishDialect):
                 unknown.append(name)
             elif prop not in read_only:
                 out[prop] = value
-        if unknown:
-            raise Reject(f"field{'s' if len(unknown) > 1 else ''} {', '.join(sorted(unknown))} "
-                         f"{'are' if len(unknown) > 1 else 'is'} not in {model} ({item.mapping.entity})")
+        refuse_unknown(unknown, model, item.mapping.entity)
         return out
 
     def object_id(self, item: PublishItem) -> t.Any:
@@ -112,39 +91,25 @@ class SuperOfficeDialect(PublishDialect):
         return value if value not in (None, 0, "") else None  # SuperOffice's new objects have id 0
 
     # -- checks before anything is sent ----------------------------------------------------------
-    def check(self, item: PublishItem) -> None:
-        if item.method == "UPSERT":
-            collection, endpoint = self._collection(item)
-            if "POST" not in endpoint["methods"]:
-                raise Reject(f"UPSERT needs POST on {collection}, which allows {', '.join(endpoint['methods'])}")
-            columns = (endpoint.get("lookup") or {}).get("columns", {})
-            unfiltered = [m for m in item.mapping.match if m not in columns]
-            if unfiltered:
-                raise Reject(f"UPSERT matches on {', '.join(unfiltered)}, which {collection} cannot filter on "
-                             f"(it filters on {', '.join(sorted(columns)) or 'nothing'})")
-            self.item_path(item, 0)
-            self._body(item, "PATCH")
-            return
-        template, endpoint = self.endpoint(item.mapping.entity)
-        if item.method not in endpoint["methods"]:
-            raise Reject(f"{item.method} is not allowed on {template}; it allows {', '.join(endpoint['methods'])}")
-        missing = [p for p in template_params(item.mapping.entity) if item.path.get(p) is None]
-        if missing:
-            raise Reject(f"path parameter {', '.join(missing)} of {item.mapping.entity} has no value: the "
-                         f"record needs the field {', '.join(item.mapping.field_for(p) for p in missing)}")
-        if item.method in ("POST", "PUT", "PATCH"):
-            self._body(item, item.method)
+    def check_upsert(self, item: PublishItem) -> None:
+        collection, endpoint = self.upsert_collection(item)
+        columns = (endpoint.get("lookup") or {}).get("columns", {})
+        unfiltered = [m for m in item.mapping.match if m not in columns]
+        if unfiltered:
+            raise Reject(f"UPSERT matches on {', '.join(unfiltered)}, which {collection} cannot filter on "
+                         f"(it filters on {', '.join(sorted(columns)) or 'nothing'})")
+        self.item_path(item, 0)
+        self.body(item, "PATCH")
 
-    def _body(self, item: PublishItem, method: str) -> dict[str, t.Any]:
-        """The record's fields, checked against the entity's model (types, enums)."""
+    def body(self, item: PublishItem, method: str, template: str = "") -> dict[str, t.Any]:
+        """The record's fields, checked against its entity's model (types, enums), whichever
+        ``template`` the request goes to."""
         body = self.fields(item)
         if method != "POST":
             key = self._key_property(item)
             body.pop(key, None) if key else None  # the id is in the URL
-        model = self._model(item)
-        errors = sorted(_validator(model).iter_errors(body), key=lambda e: list(e.path))
-        if errors:
-            raise Reject("; ".join(f"{'/'.join(map(str, e.path)) or model}: {e.message}" for e in errors[:5]))
+        model = self.model_of(item.mapping.entity)
+        check_schema(self.validator(model), body, model)
         return body
 
     # -- requests --------------------------------------------------------------------------------
@@ -152,10 +117,10 @@ class SuperOfficeDialect(PublishDialect):
         url = self.connection.base_url + render_path(template, path)
         if method == "PATCH":
             patch = [{"op": "replace", "path": "/" + name, "value": value}
-                     for name, value in self._body(item, method).items()]
+                     for name, value in self.body(item, method).items()]
             return Request(method=method, url=url, params=dict(item.query), json=patch,
                            headers={"Content-Type": JSON_PATCH})
-        body = self._body(item, method) if method in ("POST", "PUT") else None
+        body = self.body(item, method) if method in ("POST", "PUT") else None
         return Request(method=method, url=url, params=dict(item.query), json=body)
 
     def lookup(self, item: PublishItem, send: t.Callable[[Request], requests.Response]) -> t.Any:
@@ -170,33 +135,26 @@ class SuperOfficeDialect(PublishDialect):
             response = send(Request("GET", f"{base}/{object_id}"))
             if response.status_code == 404:
                 return None
-            self._expect_ok(response, f"looking up {collection}/{object_id}")
+            self.expect_ok(response, f"looking up {collection}/{object_id}")
             return FoundObject(object_id, response.json())  # the whole entity
         lookup = endpoint["lookup"]
         columns: dict[str, str] = lookup["columns"]
-        missing = [m for m in item.mapping.match if fields.get(m) is None]
-        if missing:
-            raise Reject(f"UPSERT matches on {', '.join(item.mapping.match)}, but the record has no "
-                         f"{', '.join(missing)}")
-        wanted = {m: fields[m] for m in item.mapping.match}
+        wanted = match_values(item, fields)
         compared = [name for name in fields if name in columns and name not in wanted]
         select = [lookup["key_column"], *(columns[name] for name in compared)]
         response = send(Request("GET", base, params={
             "$select": ",".join(dict.fromkeys(select)),
             "$filter": " and ".join(f"{columns[m]} eq {odata_literal(v)}" for m, v in wanted.items()),
             "$top": 2}))
-        self._expect_ok(response, f"looking up {wanted}")
-        rows = response.json().get("value") or []
-        if len(rows) > 1:
-            raise Reject(f"UPSERT match {wanted} finds more than one object in {collection}")
-        if not rows:
+        self.expect_ok(response, f"looking up {wanted}")
+        row = single_match(response.json().get("value") or [], wanted, collection)
+        if row is None:
             return None
-        row = rows[0]
         values = {name: row.get(columns[name]) for name in compared}
         return FoundObject(row[lookup["key_column"]], {**wanted, **values}, frozenset([*wanted, *compared]))
 
     def update_fields(self, item: PublishItem, template: str, path: dict[str, t.Any]) -> dict[str, t.Any] | None:
-        return self._body(item, "PATCH")
+        return self.body(item, "PATCH")
 
     def comparable(self, item: PublishItem, path: tuple[str, ...], value: t.Any) -> t.Any:
         """Date-times as instants (SuperOffice's have no zone: UTC), numbers by value."""
@@ -208,25 +166,5 @@ class SuperOfficeDialect(PublishDialect):
             return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
         return super().comparable(item, path, value)
 
-    def written_object(self, item: PublishItem, request: Request,
-                       response: requests.Response) -> t.Mapping[str, t.Any] | None:
-        """POST, PUT and PATCH answer the whole entity."""
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
-    def remote_id(self, item: PublishItem, response: requests.Response) -> t.Any:
-        if response.status_code == 204 or not response.content:  # DELETE: the id in the URL
-            segment = requests.utils.urlparse(response.url).path.rstrip("/").rsplit("/", 1)[-1]
-            return int(segment) if segment.isdigit() else segment
-        body = self.written_object(item, Request("GET", response.url), response) or {}
-        key = self._key_property(item)
-        return body.get(key) if key else None
-
-    def _expect_ok(self, response: requests.Response, what: str) -> None:
-        if response.status_code != 200:
-            vendor = self.vendor_error(response)
-            raise Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else ""),
-                         status=response.status_code, vendor_message=vendor)
+    def id_field(self, item: PublishItem) -> str | None:
+        return self._key_property(item)  # ContactId, ...

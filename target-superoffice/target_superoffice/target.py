@@ -8,7 +8,6 @@ The connection (tenant host, tokens, the 10-a-second rule) is the tap's: ``super
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
 from superoffice_client import CONNECTION_SETTINGS, SuperOfficeConnection
@@ -19,7 +18,6 @@ class TargetSuperOffice(PublishTarget):
     """Writes each stream to a SuperOffice entity with POST, PUT, PATCH, DELETE or UPSERT."""
 
     name = "target-superoffice"
-    message_reader_class = MsgSpecReader
     connection_class = SuperOfficeConnection
     dialect_class = SuperOfficeDialect
     config_jsonschema = th.PropertiesList(*CONNECTION_SETTINGS, *PUBLISH_SETTINGS).to_dict()

@@ -281,6 +281,59 @@ def test_refused_credentials_stop_the_run_instead_of_rejecting(journal):
     assert lines(journal.rejects_path) == []
 
 
+class HintingConnection:
+    """A vendor connection's error readings (``BaseConnection.error_hint``/``vendor_error``)."""
+
+    def error_hint(self, response: requests.Response) -> str | None:
+        if response.status_code in (401, 403):
+            return "check the `api_key` setting"
+        return None
+
+    def vendor_error(self, response: requests.Response) -> str | None:
+        return response.json().get("message")
+
+
+class HintingDialect(FakeDialect):
+    def __init__(self, existing: dict[str, int] | None = None) -> None:
+        super().__init__(existing)
+        self.connection = HintingConnection()
+
+    def lookup(self, item, send):
+        response = send(Request("GET", f"{BASE}/things", params={"name": item.payload["name"]}))
+        self.expect_ok(response, f"looking up {item.payload['name']}")
+        return None
+
+
+def test_refused_credentials_stop_the_run_naming_the_setting_to_fix(journal):
+    """As the tap's error does: the connection's hint names the setting."""
+    session = FakeSession(script={"POST /things": [401]})
+    with pytest.raises(PublishError) as failure:
+        publisher(journal, session, dialect=HintingDialect(), concurrency=1).publish(items([{"a": 1}], mapping()))
+    assert str(failure.value) == "POST /things answered 401: scripted 401; check the `api_key` setting"
+    assert lines(journal.rejects_path) == []
+    # Without a connection's hint, the generic words.
+    with pytest.raises(PublishError, match="answered 401: scripted 401; check the credentials$"):
+        publisher(journal, FakeSession(script={"POST /things": [401]}), concurrency=1).publish(
+            items([{"a": 1}], mapping()))
+
+
+def test_a_refused_write_or_look_up_is_rejected_naming_the_setting_to_fix(journal):
+    session = FakeSession(script={"POST /things": [403], "GET /things": [403]})
+    pub = publisher(journal, session, dialect=HintingDialect(), concurrency=1)
+    pub.publish(items([{"a": 1}], mapping()))
+    pub.publish(items([{"name": "x"}], mapping("UPSERT", match="name")))
+    rejects = lines(journal.rejects_path)
+    assert [r["reason"] for r in rejects] == [
+        "POST /things answered 403: scripted 403; check the `api_key` setting",
+        "looking up x answered 403: scripted 403; check the `api_key` setting"]
+    assert [(r["status"], r["vendor_message"]) for r in rejects] == [(403, "scripted 403")] * 2
+    # A refusal without a hint (a 400) says what the vendor said, and no more.
+    pub.publish(items([{"a": 2}], mapping("POST", "/other")))
+    session.script["POST /other"] = [400]
+    pub.publish(items([{"a": 3}], mapping("POST", "/other")))
+    assert lines(journal.rejects_path)[-1]["reason"] == "POST /other answered 400: scripted 400"
+
+
 def test_dry_run_sends_nothing(journal):
     session = FakeSession()
     pub = publisher(journal, session, dry_run=True)

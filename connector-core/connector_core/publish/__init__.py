@@ -1,5 +1,6 @@
 """The publish engine shared by every target: mapping, checks, upsert, results and rejects."""
 
+from connector_core.publish.dialect import EntitiesDialect
 from connector_core.publish.engine import (
     FoundObject,
     PublishDialect,
@@ -16,6 +17,7 @@ from connector_core.publish.target import PUBLISH_SETTINGS, PublishSink, Publish
 
 __all__ = [
     "METHODS",
+    "EntitiesDialect",
     "FoundObject",
     "PUBLISH_SETTINGS",
     "Journal",

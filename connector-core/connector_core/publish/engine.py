@@ -11,7 +11,9 @@ entities); the engine does the rest, the same for every vendor:
    an update sends only the fields whose values differ from the object's, and nothing at all
    when none differ (a ``skipped: unchanged`` result): see :meth:`Publisher._changed_fields`;
 4. requests go out with bounded concurrency under the shared rate limiter and retry policy; a 4xx
-   is a reject carrying the vendor's message, a failure that outlasts the retries stops the run;
+   is a reject carrying the vendor's message and, as a tap's error does, the setting to fix (the
+   connection's ``error_hint``); a 401 stops the run (it is no fault of the record), as does a
+   failure that outlasts the retries;
 5. each outcome is a line in the results or rejects file (:class:`~connector_core.publish.journal.
    Journal`); ``dry_run`` logs the requests and sends none.
 """
@@ -146,15 +148,18 @@ class PublishDialect:
     #: The package whose generated ``entities.json`` maps the vendor's tap streams to entities
     #: (``{"streams": {stream: entity}}``); None: no stream has a default mapping.
     entities_package: t.ClassVar[str | None] = None
-    #: The vendor connection the dialect writes through (a vendor dialect's constructor sets it):
-    #: its ``vendor_error`` and ``error_hint`` read the vendor's answers. None: generic readings.
+    #: The vendor connection the dialect writes through (the constructor's): its ``vendor_error``
+    #: and ``error_hint`` read the vendor's answers. None: generic readings.
     connection: t.Any = None
+
+    def __init__(self, connection: t.Any = None) -> None:
+        self.connection = connection
 
     @classmethod
     def for_target(cls, target: t.Any) -> PublishDialect:
         """The dialect of a :class:`~connector_core.publish.target.PublishTarget`'s run
         (override to read more of the target's settings)."""
-        return cls(target.connection)  # type: ignore[call-arg]
+        return cls(target.connection)
 
     @classmethod
     def entities(cls) -> dict[str, t.Any]:
@@ -271,6 +276,21 @@ class PublishDialect:
     def remote_id(self, item: PublishItem, response: requests.Response) -> t.Any:
         """The id of the object a response created or changed."""
         return None
+
+    # -- reading answers ---------------------------------------------------------------------------
+    def refusal(self, response: requests.Response, what: str, *, default_hint: str | None = None) -> Reject:
+        """The reject of a refused request: ``{what} answered 403: <vendor's text>; <hint>``, the
+        hint (:meth:`error_hint`, else ``default_hint``) naming the setting to fix, as the tap's
+        error does."""
+        vendor = self.vendor_error(response)
+        hint = self.error_hint(response) or default_hint
+        return Reject(f"{what} answered {response.status_code}" + (f": {vendor}" if vendor else "")
+                      + (f"; {hint}" if hint else ""), status=response.status_code, vendor_message=vendor)
+
+    def expect_ok(self, response: requests.Response, what: str) -> None:
+        """A look-up's answer is a 200; else its :meth:`refusal` (``what``: ``looking up …``)."""
+        if response.status_code != 200:
+            raise self.refusal(response, what)
 
     def vendor_error(self, response: requests.Response) -> str | None:
         """The vendor's error text in an answer: the connection's reading of its error body."""
@@ -393,10 +413,7 @@ class Publisher:
                                 url=redact(response.url or request.url), status=response.status_code,
                                 remote_id=remote_id, fingerprint=item.fingerprint)
             return
-        vendor = self.dialect.vendor_error(response)
-        self._reject(item, Reject(
-            f"{request.method} {_path_of(request.url)} answered {response.status_code}"
-            + (f": {vendor}" if vendor else ""), status=response.status_code, vendor_message=vendor))
+        self._reject(item, self.dialect.refusal(response, f"{request.method} {_path_of(request.url)}"))
 
     def _resolve(self, item: PublishItem) -> tuple[str, str, dict[str, t.Any], FoundObject | None]:
         """Method and address; UPSERT becomes an update of the found object or a POST."""
@@ -583,10 +600,9 @@ class Publisher:
         if response.status_code == 401:
             # Refused credentials are no fault of the record: rejecting every record (and passing
             # STATE on) would lose the run; stop it instead.
-            vendor = self.dialect.vendor_error(response)
-            hint = self.dialect.error_hint(response) or "check the credentials"
-            raise PublishError(redact(f"{request.method} {_path_of(request.url)} answered 401"
-                                      + (f": {vendor}" if vendor else "") + f"; {hint}"))
+            refusal = self.dialect.refusal(response, f"{request.method} {_path_of(request.url)}",
+                                           default_hint="check the credentials")
+            raise PublishError(redact(refusal.reason))
         return response
 
 

@@ -1,8 +1,9 @@
 """singer-sdk integration of the publish engine: a Target base class and its sink.
 
-A vendor target subclasses :class:`PublishTarget`, names itself and sets two class attributes:
-``connection_class`` (its :class:`~connector_core.connection.BaseConnection`) and
-``dialect_class`` (its :class:`~connector_core.publish.engine.PublishDialect`). Records that
+A vendor target subclasses :class:`PublishTarget` (Singer input read with msgspec), names itself
+and sets two class attributes: ``connection_class`` (its
+:class:`~connector_core.connection.BaseConnection`) and ``dialect_class`` (its
+:class:`~connector_core.publish.engine.PublishDialect`). Records that
 fail the stream's JSON schema or lack a key property are rejected (with the reason) instead of
 stopping the run; each new STATE drains the sinks and is passed on as soon as the records before
 it are published or rejected, and each STATE passed on is also a checkpoint in the results file.
@@ -18,12 +19,13 @@ from pathlib import Path
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import JSONSchemaValidator
 
 from connector_core.cli import OneLineErrorsMixin
-from connector_core.connection import BaseConnection
+from connector_core.connection import BaseConnection, request_settings
 from connector_core.publish.engine import PublishDialect, Publisher, PublishItem
 from connector_core.publish.journal import Journal
 from connector_core.publish.mapping import MappingError, StreamMapping
@@ -62,8 +64,7 @@ def publish_settings(*, default_concurrency: int = 4) -> th.PropertiesList:
                     description="JSON Lines file: one line per published record."),
         th.Property("rejects_path", th.StringType, default="output/publish/rejects.jsonl",
                     description="JSON Lines file: each rejected record with the reason."),
-        th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                    description="Tries per request on 429, 5xx, timeouts and dropped connections."),
+        request_settings()[0],  # max_retries: the connection's, also for a vendor whose settings lack it
     )
 
 
@@ -136,6 +137,7 @@ class PublishTarget(OneLineErrorsMixin, ValidatedSettingsMixin, Target):
     """
 
     default_sink_class = PublishSink
+    message_reader_class = MsgSpecReader
     #: The vendor's connection (settings, session, retries, limiter), one per run.
     connection_class: t.ClassVar[type[BaseConnection]]
     #: The vendor's dialect; built with :meth:`PublishDialect.for_target`.

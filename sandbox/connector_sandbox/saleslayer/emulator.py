@@ -462,9 +462,7 @@ class SalesLayerSandbox(SandboxServer):
         return f"{self.url}/?code={session.code}&ver={session.version}&page_token={session.token}&page={number}"
 
     def _next_page(self, params: dict[str, str], now: float) -> dict[str, Any]:
-        extra = set(params) - PAGE_PARAMS
-        if extra:
-            raise SalesLayerError(errors.VALIDATION, f"a next_page URL takes no other parameters: {', '.join(sorted(extra))}")
+        _only(params, PAGE_PARAMS, "a next_page URL")
         session = self.reader.session(params["page_token"])
         if session is None:
             raise SalesLayerError(errors.VALIDATION, "unknown page_token: start the read again")
@@ -516,9 +514,7 @@ class SalesLayerSandbox(SandboxServer):
         return out
 
     def _tracking(self, params: dict[str, str], now: float) -> dict[str, Any]:
-        extra = set(params) - TRACKING_PARAMS
-        if extra:
-            raise SalesLayerError(errors.VALIDATION, f"a tracking URL takes no other parameters: {', '.join(sorted(extra))}")
+        _only(params, TRACKING_PARAMS, "a tracking URL")
         job = self.jobs.job(params["status_tracking"])
         if job is None:
             raise SalesLayerError(errors.VALIDATION, "unknown status_tracking")
@@ -530,6 +526,13 @@ class SalesLayerSandbox(SandboxServer):
             status, percent, message = self.jobs.status(job, now)
         return {"version": "1.18", "time": int(now), "input_status": status, "input_percent_completion": percent,
                 "input_action_message": message}
+
+
+def _only(params: dict[str, str], allowed: set[str], url: str) -> None:
+    """Error 1 when ``params`` has more than the ``allowed`` parameters of ``url`` (a next_page URL)."""
+    extra = set(params) - allowed
+    if extra:
+        raise SalesLayerError(errors.VALIDATION, f"{url} takes no other parameters: {', '.join(sorted(extra))}")
 
 
 def _keys(keys: str | Sequence[str]) -> tuple[str, ...]:

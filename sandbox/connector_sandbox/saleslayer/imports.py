@@ -235,6 +235,15 @@ class Importer:
             raise Invalid(f"{label}: REF is missing (every item needs its REF or ID)")
         return state.find(table, ref), ref
 
+    def _identified(self, plan: Plan, state: _State, table: str, item: dict[str, Any],
+                    label: str) -> tuple[int | None, str] | None:
+        """:meth:`_identify`, its problem an error of the plan (and None) instead of raised."""
+        try:
+            return self._identify(state, table, item, label)
+        except Invalid as exc:
+            plan.errors.append(str(exc))
+            return None
+
     def _item(self, plan: Plan, state: _State, table: str, k: int, item: Any, want_output: bool) -> None:
         spec: ImportTable = self.catalog.import_tables[table]
         label = f"{table}[{k}]"
@@ -250,11 +259,10 @@ class Importer:
                                f"{', '.join(repr(f) for f in unknown)}; the import fields of {table} are "
                                f"{', '.join(spec.fields)}")
             return
-        try:
-            i, ref = self._identify(state, table, item, label)
-        except Invalid as exc:
-            plan.errors.append(str(exc))
+        found = self._identified(plan, state, table, item, label)
+        if found is None:
             return
+        i, ref = found
         if ref in state.seen[table]:
             plan.errors.append(f"{label}: REF {ref!r} is sent twice in this call")
             return
@@ -344,11 +352,10 @@ class Importer:
         if not isinstance(item, dict) or set(item) - {"REF", "ID"}:
             plan.errors.append(f"{label}: name the item by REF (or ID) only: delete_data[{table}][{k}][REF]=...")
             return
-        try:
-            i, ref = self._identify(state, table, item, label)
-        except Invalid as exc:
-            plan.errors.append(str(exc))
+        found = self._identified(plan, state, table, item, label)
+        if found is None:
             return
+        i, ref = found
         if i is None:
             plan.errors.append(f"{label}: REF {ref!r} does not exist")
             return

@@ -418,6 +418,29 @@ def test_wrong_credentials_fail_the_run_instead_of_rejecting_every_record(sandbo
     assert "401" in run.stderr
 
 
+def test_refusals_name_the_settings_to_fix_as_the_taps_errors_do(sandbox, tmp_path):
+    """A 403 rejects the record, a 401 stops the run: both name the credential settings."""
+    settings = "check the `company_id`, `public_key` and `private_key` settings"
+    sandbox.faults.add(status=403, count=1, path_prefix=FORMAT,
+                       body={"code": "Forbidden", "message": "Injected: the member may not add formats"})
+    config = target_config(sandbox, tmp_path, {"new": {"entity": FORMAT, "method": "POST"}}, concurrency=1)
+    messages = [schema("new", FORMAT_SCHEMA), record("new", {"name": "A", "format": "[a]"}),
+                record("new", {"name": "B", "format": "[b]"}), state({"s": 1})]
+    run = run_target(config, messages, tmp_path)
+    (reject,) = run.rejects
+    assert reject["status"] == 403 and reject["vendor_message"] == "Injected: the member may not add formats"
+    assert reject["reason"].startswith("POST /v2025_1/apis/3.0/company/addressFormats answered 403: Injected")
+    assert settings in reject["reason"] and "security role" in reject["reason"]
+    assert [r["status"] for r in run.results] == [201] and run.states == [{"s": 1}]
+
+    (tmp_path / "again").mkdir()
+    config = target_config(sandbox, tmp_path / "again", config["mappings"], private_key="wrong-private-key-123")
+    run = run_target(config, messages, tmp_path / "again", check=False)
+    assert run.returncode != 0 and run.rejects == [] and run.states == []
+    assert "answered 401" in run.stderr and settings in run.stderr
+    assert "wrong-private-key-123" not in run.stderr
+
+
 def test_request_timeout_applies_to_publishing_requests(sandbox, tmp_path):
     sandbox.faults.latency(1.3)
     config = target_config(sandbox, tmp_path, {"new": {"entity": FORMAT, "method": "POST"}},

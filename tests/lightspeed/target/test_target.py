@@ -145,3 +145,19 @@ def test_a_refused_token_stops_the_run_without_a_secret(sandbox, tmp_path):
     assert run.returncode != 0 and "`token` setting" in run.stderr
     assert run.states == [] and run.rejects == []  # no record is blamed for the credentials
     assert "wrong-token-0000" not in run.stdout + run.stderr and TOKEN not in run.stdout + run.stderr
+
+
+def test_a_forbidden_write_is_rejected_saying_what_to_fix(sandbox, tmp_path):
+    """The connection's hint (as in the tap's errors) follows Lightspeed's message."""
+    sandbox.faults.add(status=403, count=1, path_prefix="/api/2.0/customers",
+                       body={"error": "Forbidden", "message": "Injected: the app lacks the customers scope"})
+    config = target_config(sandbox, tmp_path, {"new_customers": {"entity": "/customers", "method": "POST"}},
+                           concurrency=1)
+    run = run_target(config, [schema("new_customers", OPEN),
+                              record("new_customers", {"first_name": "A", "last_name": "B"}),
+                              record("new_customers", {"first_name": "C", "last_name": "D"})], tmp_path)
+    (reject,) = run.rejects
+    assert reject["status"] == 403 and "Injected: the app lacks the customers scope" in reject["reason"]
+    assert reject["reason"].endswith("; Lightspeed refused the request: the token's user or app lacks "
+                                     "permission for this endpoint")
+    assert [r["status"] for r in run.results] == [201]

@@ -7,18 +7,11 @@ TMPL_SYSTEM and add the vendor's own settings (filters, tenants) next to the con
 
 from __future__ import annotations
 
-import typing as t
-from functools import cached_property
-
-from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from tmplvendor_client import CONNECTION_SETTINGS, TmplVendorConnection
 
-from connector_core import install_log_redaction
-from connector_core.cli import OneLineErrorsMixin
-from connector_core.custom_streams import CustomStreamsMixin, custom_streams_setting, declared_custom_streams
-from connector_core.settings import ValidatedSettingsMixin, config_error
+from connector_core.custom_streams import CustomStreamEntry, custom_streams_setting, id_key
+from connector_core.tap import VendorTap
 from tap_tmplvendor import catalog
 from tap_tmplvendor.client import TmplVendorStream
 
@@ -32,11 +25,11 @@ CUSTOM_STREAMS = custom_streams_setting(
 )
 
 
-class TapTmplVendor(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMixin, Tap):
+class TapTmplVendor(VendorTap[TmplVendorConnection]):
     """Reads every TMPL_SYSTEM stream of the catalog, plus endpoints declared in config."""
 
     name = "tap-tmplvendor"
-    message_writer_class = MsgSpecWriter
+    connection_class = TmplVendorConnection
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS,
@@ -48,52 +41,25 @@ class TapTmplVendor(OneLineErrorsMixin, ValidatedSettingsMixin, CustomStreamsMix
         CUSTOM_STREAMS,
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        install_log_redaction()
-        super().__init__(*args, **kwargs)
+    def catalog_streams(self) -> list[TmplVendorStream]:
+        return [TmplVendorStream(self, spec, catalog.json_schema(spec.model))
+                for spec in catalog.stream_specs() if spec.model]
 
-    def check_settings(self) -> None:
-        self.connection  # noqa: B018 - the connection's settings (base_url) make sense
-
-    @cached_property
-    def connection(self) -> TmplVendorConnection:
-        return TmplVendorConnection.for_plugin(self)
-
-    @property
-    def page_size(self) -> int:
-        return int(self.config.get("page_size", catalog.max_page_size()))
-
-    def discover_streams(self) -> list[TmplVendorStream]:
-        streams = [TmplVendorStream(self, spec, catalog.json_schema(spec.model))
-                   for spec in catalog.stream_specs() if spec.model]
-        return streams + self._custom_streams({s.name for s in streams})
-
-    def _custom_streams(self, taken: set[str]) -> list[TmplVendorStream]:
-        out = []
-        for declared in declared_custom_streams(self.config, taken):
-            where, entry = declared.where, declared.entry
-            model = catalog.model_for_endpoint(declared.endpoint)
-            if entry.get("schema"):
-                schema = entry["schema"]
-            elif model:
-                schema = catalog.json_schema(model)
-            else:
-                raise config_error(f"{where}.endpoint {declared.endpoint!r} is not a GET endpoint of the "
-                                   f"TMPL_SYSTEM catalog; give its JSON schema in {where}.schema")
-            replication_key = entry.get("replication_key")
-            if replication_key:
-                column = schema.get("properties", {}).get(replication_key)
-                if column is None or column.get("format") != "date-time":
-                    raise config_error(f"{where}.replication_key {replication_key!r} is not a date-time "
-                                       "property of the stream")
-            keys = entry.get("primary_keys")
-            if keys is None:
-                keys = ["id"] if "id" in schema.get("properties", {}) else []
-            spec = catalog.StreamSpec(name=declared.name, path=declared.endpoint, model=model,
-                                      primary_keys=tuple(keys), replication_key=replication_key,
-                                      selected_by_default=True, paginate=entry.get("paginate", True))
-            out.append(TmplVendorStream(self, spec, schema))
-        return out
+    def custom_stream(self, declared: CustomStreamEntry) -> TmplVendorStream:
+        entry = declared.entry
+        model = catalog.model_for_endpoint(declared.endpoint)
+        if entry.get("schema"):
+            schema = entry["schema"]
+        elif model:
+            schema = catalog.json_schema(model)
+        else:
+            raise declared.not_in_catalog("is not a GET endpoint of the TMPL_SYSTEM catalog")
+        replication_key = declared.datetime_cursor(schema, "is not a date-time property of the stream")
+        spec = catalog.StreamSpec(name=declared.name, path=declared.endpoint, model=model,
+                                  primary_keys=declared.primary_keys(id_key(schema)),
+                                  replication_key=replication_key, selected_by_default=True,
+                                  paginate=entry.get("paginate", True))
+        return TmplVendorStream(self, spec, schema)
 
 
 if __name__ == "__main__":

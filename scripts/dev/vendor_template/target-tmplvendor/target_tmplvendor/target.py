@@ -8,7 +8,6 @@ settings (read
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 from tmplvendor_client import CONNECTION_SETTINGS, TmplVendorConnection
 
 from connector_core.publish import PUBLISH_SETTINGS, PublishTarget
@@ -19,7 +18,6 @@ class TargetTmplVendor(PublishTarget):
     """Writes each stream to a TMPL_SYSTEM entity with POST, PUT, PATCH, DELETE or UPSERT."""
 
     name = "target-tmplvendor"
-    message_reader_class = MsgSpecReader
     connection_class = TmplVendorConnection
     dialect_class = TmplVendorDialect
     config_jsonschema = th.PropertiesList(*CONNECTION_SETTINGS, *PUBLISH_SETTINGS).to_dict()

@@ -7,9 +7,8 @@ TMPL_DOC.
 from tmplvendor_client.connection import (
     AUTH_HINT,
     CONNECTION_SETTINGS,
-    TmplVendorAuth,
     TmplVendorConnection,
     error_message,
 )
 
-__all__ = ["AUTH_HINT", "CONNECTION_SETTINGS", "TmplVendorAuth", "TmplVendorConnection", "error_message"]
+__all__ = ["AUTH_HINT", "CONNECTION_SETTINGS", "TmplVendorConnection", "error_message"]

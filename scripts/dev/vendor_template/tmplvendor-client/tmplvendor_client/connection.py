@@ -18,8 +18,14 @@ from urllib.parse import urlparse
 import requests
 from singer_sdk import typing as th
 
-from connector_core import REDACTOR, RateLimiter, UrlSetting, default_vendor_error, make_header_reader
-from connector_core.connection import BaseConnection, ConnectionConfigError
+from connector_core import RateLimiter, UrlSetting, make_header_reader
+from connector_core.connection import (
+    BaseConnection,
+    ConnectionConfigError,
+    StaticBearerAuth,
+    read_error_body,
+    request_settings,
+)
 
 # Settings shared by tap-tmplvendor and target-tmplvendor.
 CONNECTION_SETTINGS = th.PropertiesList(
@@ -29,39 +35,24 @@ CONNECTION_SETTINGS = th.PropertiesList(
                 description="API base URL, e.g. `https://api.example.com/api/v1` (or a sandbox's)."),
     th.Property("requests_per_minute", th.IntegerType(minimum=1), default=600,
                 description="Request budget kept to, besides the vendor's `X-RateLimit-*` headers."),
-    th.Property("max_retries", th.IntegerType(minimum=1), default=8,
-                description="Tries per request on 429, 5xx, timeouts and dropped connections."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=300,
-                description="Seconds to wait for one response."),
+    *request_settings(),
 )
 
 AUTH_HINT = ("TMPL_SYSTEM refused the credentials: check the `api_key` setting (a key of an active "
              "API user); a 403 means the key lacks access to this endpoint")
 
 
-class TmplVendorAuth(requests.auth.AuthBase):
-    """``Authorization: Bearer <api_key>`` on every request; the key is registered as a secret."""
-
-    def __init__(self, api_key: str) -> None:
-        REDACTOR.add(api_key)
-        self._authorization = f"Bearer {api_key}"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._authorization
-        return request
-
-
 def error_message(response: requests.Response) -> str | None:
     """TMPL_SYSTEM's error text: ``{"error": {"message": …, "field": …}}``, else the plain body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return default_vendor_error(response)
+    return read_error_body(response, _error_text)
+
+
+def _error_text(body: t.Any) -> str | None:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("message"), str):
-        return default_vendor_error(response)
+        return None
     field = error.get("field")
-    return (f"{field}: " if field else "") + error["message"][:500]
+    return (f"{field}: " if field else "") + error["message"]
 
 
 class TmplVendorConnection(BaseConnection):
@@ -74,8 +65,9 @@ class TmplVendorConnection(BaseConnection):
         self.base_url  # noqa: B018 - a wrong base_url is a config error naming it, before any request
 
     @cached_property
-    def auth(self) -> TmplVendorAuth:
-        return TmplVendorAuth(str(self.config["api_key"]))
+    def auth(self) -> StaticBearerAuth:
+        """The API key, sent as ``Authorization: Bearer <api_key>`` (registered as a secret)."""
+        return StaticBearerAuth(str(self.config["api_key"]))
 
     @cached_property
     def base_url(self) -> str:
