@@ -8,6 +8,8 @@
   connection wired once), and the singer-sdk mixin that applies the retry policy;
 * :mod:`connector_core.ratelimit` - proactive rate limiter fed by the published
   budget and by the vendor's remaining/reset headers;
+* :mod:`connector_core.progress` - a tap run's progress lines and end-of-run summary
+  (records, requests, 429s and waits per stream);
 * :mod:`connector_core.redaction` - secret masking for logs, errors and crashes;
 * :mod:`connector_core.params` - request parameters and URL path templates;
 * :mod:`connector_core.oauth` - OAuth with rotating refresh tokens: crash-safe
@@ -40,6 +42,7 @@ from connector_core.params import (
     render_path,
     template_params,
 )
+from connector_core.progress import ProgressStreamMixin, RunProgress
 from connector_core.ratelimit import BudgetExhausted, HeaderReader, RateLimiter, make_header_reader
 from connector_core.redaction import (
     MASK,
@@ -80,9 +83,11 @@ __all__ = [
     "OAuthError",
     "OAuthRefresher",
     "OAuthTokens",
+    "ProgressStreamMixin",
     "RateLimiter",
     "ReauthorizationRequired",
     "RedactingFilter",
+    "RunProgress",
     "RequestParams",
     "ResilientRESTStreamMixin",
     "VendorStream",

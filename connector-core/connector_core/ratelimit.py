@@ -15,6 +15,8 @@ which is the only reliable signal when several processes share one API key.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import logging
 import threading
 import time
@@ -32,6 +34,9 @@ HeaderReader = t.Callable[
 """Reads ``(remaining, reset_at_epoch, limit)`` from a response, or ``None``."""
 
 _INFO_WAIT_SECONDS = 5.0
+#: How long a request counted by arrival waits for its answer to be matched to it (see
+#: ``RateLimiter(counts_arrivals=True)``); an older one stays counted from when it was sent.
+_MATCH_SECONDS = 900.0
 
 
 class Limiter(t.Protocol):
@@ -41,6 +46,10 @@ class Limiter(t.Protocol):
     def acquire(self) -> float: ...
 
     def observe_response(self, response: requests.Response) -> None: ...
+
+    def budget_left(self) -> int | str | None:
+        """What is left in the current window(s) as far as the limiter knows (progress lines)."""
+        ...
 
 
 class BudgetExhausted(RuntimeError):
@@ -83,6 +92,14 @@ class RateLimiter:
         aligned: the published budget holds per window of the wall clock
             (every whole minute, like Exact Online's) instead of per sliding
             ``per_seconds``: a spent window renews at its boundary.
+        counts_arrivals: the server counts requests when they arrive (SuperOffice's 10 a
+            second): each request is counted from when its response came back (the latest
+            moment it can have arrived; :meth:`observe_response`), and from when it was sent
+            while it is in flight. A client that counts sends can break such a rule without
+            ever sending too many in a window: when the last request of one window arrives
+            late and the first of the next on time, the two windows overlap at the server.
+            Counted so, every request no longer counted arrived more than ``per_seconds``
+            before a new one is sent. Sliding windows only.
     """
 
     def __init__(
@@ -99,6 +116,7 @@ class RateLimiter:
         header_reader: HeaderReader | None = None,
         max_wait: float | None = None,
         aligned: bool = False,
+        counts_arrivals: bool = False,
     ) -> None:
         if max_requests is not None and max_requests < 1:
             raise ValueError(f"max_requests must be at least 1 or None; got {max_requests}")
@@ -115,6 +133,10 @@ class RateLimiter:
         self._header_reader = header_reader
         self.max_wait = max_wait
         self.aligned = aligned
+        if counts_arrivals and aligned:
+            raise ValueError("counts_arrivals needs a sliding window, not an aligned one")
+        self.counts_arrivals = counts_arrivals
+        self._in_flight: list[float] = []  # send stamps of admitted requests without an answer
 
         self._lock = threading.Lock()
         self._stamps: deque[float] = deque()
@@ -200,11 +222,55 @@ class RateLimiter:
 
         Vendors whose headers need more than a reader override this method.
         """
+        if self.counts_arrivals:
+            self._count_from_answer(response)
         if self._header_reader is None:
             return
         reading = self._header_reader(response)
         if reading is not None:
             self.observe(*reading)
+
+    def _count_from_answer(self, response: requests.Response) -> None:
+        """Move the stamp of the request ``response`` answers from its send time to now."""
+        if self.max_requests is None:
+            return
+        with self._lock:
+            now = self._clock()
+            horizon = now - _MATCH_SECONDS
+            while self._in_flight and self._in_flight[0] < horizon:
+                self._in_flight.pop(0)  # never answered: it stays counted from its send time
+            if not self._in_flight:
+                return
+            elapsed = getattr(response, "elapsed", None)
+            sent = now - (elapsed.total_seconds() if elapsed is not None else 0.0)
+            # The request this answers: the one in flight sent closest to `now - elapsed`.
+            sent_at = min(self._in_flight, key=lambda stamp: abs(stamp - sent))
+            self._in_flight.remove(sent_at)
+            with contextlib.suppress(ValueError):  # its send stamp may have left the window
+                self._stamps.remove(sent_at)
+            # Answers come back in any order with concurrent requests: keep the stamps sorted.
+            bisect.insort(self._stamps, now)
+
+    def budget_left(self) -> int | None:
+        """Requests left in the current window as far as the limiter knows: the smaller of the
+        server's last count (while its window lasts) and the room in the published budget; None
+        when it knows neither. A reading: nothing is counted or renewed."""
+        with self._lock:
+            now = self._clock()
+            known: list[int] = []
+            if (self._server_remaining is not None and self._server_reset_at is not None
+                    and now < self._server_reset_at):
+                known.append(max(0, self._server_remaining))
+            if self.max_requests is not None:
+                if self.aligned:
+                    wall = self._wall_clock()
+                    start = wall // self.per_seconds * self.per_seconds
+                    used = sum(1 for stamp in self._stamps if stamp >= start)
+                else:
+                    horizon = now - self.per_seconds
+                    used = sum(1 for stamp in self._stamps if stamp > horizon)
+                known.append(max(0, self.max_requests - used))
+        return min(known) if known else None
 
     # -- internals (called with the lock held) ------------------------------
 
@@ -244,6 +310,8 @@ class RateLimiter:
         if self.max_requests is not None:
             # Aligned windows are counted on the wall clock they are aligned to.
             self._stamps.append(self._wall_clock() if self.aligned else now)
+            if self.counts_arrivals:
+                bisect.insort(self._in_flight, now)
         if self._server_remaining is not None:
             # Count our own request against the server's budget until the next
             # response tells us the real figure.

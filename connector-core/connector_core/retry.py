@@ -32,6 +32,7 @@ import requests
 import urllib3.exceptions
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from connector_core.progress import current_stats
 from connector_core.redaction import redact
 
 __all__ = [
@@ -443,7 +444,9 @@ class RetryPolicy:
         ``func`` signals a retriable failure by raising one of
         :data:`RETRIABLE_EXCEPTIONS` (use :meth:`raise_for_retriable` on a
         plain ``requests`` response). Each retry is logged as one line; after
-        ``max_tries`` attempts :class:`RetriesExhaustedError` is raised.
+        ``max_tries`` attempts :class:`RetriesExhaustedError` is raised. Every attempt, its 429
+        answers and the waits after them are counted against the stream syncing at the time
+        (:mod:`connector_core.progress`: the progress lines and the end-of-run summary).
         ``describe(args, kwargs)`` names the request in messages; by default a
         ``requests`` request found among the arguments, or the failed
         response's request, is described as method and path. With a
@@ -462,6 +465,9 @@ class RetryPolicy:
             return _default_describe(details.get("args", ()), details.get("kwargs", {}), exc)
 
         def on_backoff(details: t.Mapping[str, t.Any]) -> None:
+            stats = current_stats()
+            if stats is not None:
+                stats.count_retry(details.get("exception"), details["wait"])
             log.warning(
                 "%s: attempt %d/%d failed (%s); retrying in %.2f s",
                 what(details),
@@ -482,6 +488,7 @@ class RetryPolicy:
             status = response.status_code if isinstance(response, requests.Response) else None
             raise RetriesExhaustedError(redact(message), attempts=tries, status=status) from exc
 
+        func = _counted(func)
         if self.url_setting is not None:
             func = _first_contact_guard(func, self.url_setting, what)
 
@@ -496,6 +503,26 @@ class RetryPolicy:
             logger=None,
         )
         return decorator(func)
+
+
+def _counted(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """``func`` whose every call (one HTTP attempt) is counted against the syncing stream, with
+    its 429 answers (:mod:`connector_core.progress`); a plain call when nothing is counting."""
+
+    @functools.wraps(func)
+    def attempt(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        stats = current_stats()
+        if stats is None:
+            return func(*args, **kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            stats.count_attempt(exc)
+            raise
+        stats.count_attempt(None, result)
+        return result
+
+    return attempt
 
 
 def _first_contact_guard(

@@ -8,6 +8,8 @@ session, retries, limiter, timeout, user agent and error texts all come from tha
 A vendor's stream class adds only what is its own: paging (``get_new_paginator``), the request
 (``get_url_params``/``get_http_request``), record selection (``parse_response``), the cursor
 filter and field selection, and ``limiter_scope`` when its budgets are per account part.
+Every such stream logs its progress while it syncs and one summary line when the run ends
+(:mod:`connector_core.progress`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
+from connector_core.progress import ProgressStreamMixin, note_limiter_wait
 from connector_core.redaction import REDACTOR, install_log_redaction, register_config_secrets
 from connector_core.retry import RetryPolicy, default_vendor_error, response_error_message
 
@@ -59,11 +62,12 @@ class ResilientRESTStreamMixin:
             def rate_limiter(self):
                 return self._tap.rate_limiter      # one per tap, shared
 
-    Every attempt (retries included) first waits for the rate limiter, then feeds it the
-    response. 429 and 5xx raise ``RetriableAPIError``, other 4xx ``FatalAPIError``; messages name
-    the status, the request (method and path, never the query string or any header) and the
-    vendor's error text, with every registered secret masked. Config values marked ``secret`` in
-    the tap's settings schema are registered with the redactor, and
+    Every attempt (retries included) first waits for the rate limiter (the wait is counted
+    against the syncing stream, :mod:`connector_core.progress`), then feeds it the response.
+    429 and 5xx raise ``RetriableAPIError``, other 4xx ``FatalAPIError``; messages name the
+    status, the request (method and path, never the query string or any header) and the vendor's
+    error text, with every registered secret masked. Config values marked ``secret`` in the tap's
+    settings schema are registered with the redactor, and
     :func:`~connector_core.redaction.install_log_redaction` is called, when the stream starts
     requesting.
     """
@@ -94,7 +98,7 @@ class ResilientRESTStreamMixin:
         @functools.wraps(func)
         def attempt(*args: t.Any, **kwargs: t.Any) -> t.Any:
             if limiter is not None:
-                limiter.acquire()
+                note_limiter_wait(limiter.acquire())
             try:
                 result = func(*args, **kwargs)
             except BaseException as exc:
@@ -156,9 +160,10 @@ def _observe_once(limiter: RateLimiter, response: requests.Response) -> None:
     limiter.observe_response(response)
 
 
-class VendorStream(ResilientRESTStreamMixin, RESTStream[t.Any], t.Generic[ConnT]):
+class VendorStream(ProgressStreamMixin, ResilientRESTStreamMixin, RESTStream[t.Any], t.Generic[ConnT]):
     """One stream of a vendor's tap, built from its spec and wired to the tap's connection
-    (``class ItemsStream(VendorStream[AcmeConnection])``)."""
+    (``class ItemsStream(VendorStream[AcmeConnection])``); its progress lines and end-of-run
+    summary line come from :class:`~connector_core.progress.ProgressStreamMixin`."""
 
     spec: StreamSpec
     # Top-level properties are checked against the schema (unknown ones dropped); nested objects

@@ -30,6 +30,10 @@ def test_a_tap_run_does_not_log_its_deselected_streams(monkeypatch):
     try:
         run = run_tap(tap_config(sandbox), ["brands"])
         assert "Skipping deselected stream" not in run.stderr
+        # The run's own lines stay INFO (connector_core.progress): the summary of the one stream.
+        summary = [line for line in run.stderr.splitlines() if "Sync summary: " in line or "Sync total: " in line]
+        assert len(summary) == 2 and all("| INFO " in line for line in summary), summary
+        assert "Sync summary: stream=brands records=2 requests=1 retries=0 " in summary[0]
         monkeypatch.setenv("TAP_SALESLAYER_LOGLEVEL", "DEBUG")
         debug = run_tap(tap_config(sandbox), ["brands"])
         assert debug.stderr.count("Skipping deselected stream") == 3

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -201,3 +202,77 @@ def test_thread_safety_budget_never_exceeded() -> None:
     # 200 requests at 25 per 50 ms need at least 7 full windows.
     assert elapsed >= 7 * window
     assert rl.waited_seconds_total > 0
+
+
+# -- counting arrivals (SuperOffice's "no more than 10 API calls per second") -------------------------
+
+
+def most_in_a_second(stamps: list[float]) -> int:
+    """The most requests that arrived within any sliding second."""
+    ordered, most, j = sorted(stamps), 0, 0
+    for i, stamp in enumerate(ordered):
+        while ordered[j] <= stamp - 1.0:
+            j += 1
+        most = max(most, i - j + 1)
+    return most
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _answered(elapsed: float) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.elapsed = dt.timedelta(seconds=elapsed)
+    return response
+
+
+def test_the_limiter_counts_a_request_from_its_response_so_late_arrivals_cannot_exceed_10_a_second():
+    """10 requests a second as the server counts them (arrivals): the first request reaches the
+    server 0.3 s late, the others at once; the next window may not start until a second after its
+    answer."""
+    clock = _Clock()
+    limiter = RateLimiter(10, 1.0, clock=clock, sleep=clock.sleep, counts_arrivals=True)
+    arrivals = []
+    for i in range(30):
+        limiter.acquire()
+        delay = 0.3 if i == 0 else 0.01  # the first request arrives late
+        clock.now += delay
+        arrivals.append(clock.now)
+        clock.now += 0.01  # the answer
+        limiter.observe_response(_answered(delay + 0.01))
+    assert most_in_a_second(arrivals) <= 10
+    # Counted from when they were sent (connector-core's RateLimiter), the same requests arrive
+    # 11 within a second.
+    clock, arrivals = _Clock(), []
+    plain = RateLimiter(10, 1.0, clock=clock, sleep=clock.sleep)
+    for i in range(30):
+        plain.acquire()
+        delay = 0.3 if i == 0 else 0.01
+        clock.now += delay
+        arrivals.append(clock.now)
+        clock.now += 0.01
+    assert most_in_a_second(arrivals) == 11
+
+
+def test_the_limiter_matches_concurrent_answers_in_any_order_and_counts_unanswered_ones_from_sending():
+    clock = _Clock()
+    limiter = RateLimiter(3, 1.0, clock=clock, sleep=clock.sleep, counts_arrivals=True)
+    for _ in range(3):
+        limiter.acquire()  # three in flight, sent at 1000.0
+    clock.now = 1000.9
+    limiter.observe_response(_answered(0.9))  # one answered at 1000.9; two never answered
+    clock.now = 1001.0
+    # The two unanswered ones left the window at 1001.0 (counted from sending); the answered one
+    # counts until 1001.9.
+    assert limiter.acquire() == pytest.approx(0.0) and limiter.acquire() == pytest.approx(0.0)
+    waited = limiter.acquire()
+    assert waited == pytest.approx(0.9) and clock.now == pytest.approx(1001.9)

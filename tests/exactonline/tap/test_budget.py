@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
 
+from exactonline_client.connection import DivisionLimiter
 from tests.exactonline.tap.helpers import data_requests, run_tap, start_sandbox, tap_config, write_store
 
 
@@ -75,3 +79,13 @@ def test_exactonline_tap_deletions_mark_the_entity_rows(eo, config):
     # Without its entity stream selected, sync/Deleted marks nothing.
     third = run_tap(config, ["deleted"], state=first.final_state)
     assert set(third.records) == {"deleted"}
+
+
+def test_division_limiter_budget_left_names_each_known_budget():
+    """The progress lines' budget_left for a division: its minutely and daily room, as known."""
+    limiter = DivisionLimiter(100001, 60, logging.getLogger("test"))
+    assert limiter.budget_left() == "minutely:60"  # the published 60 a minute; daily unknown
+    limiter.acquire()
+    assert limiter.budget_left() in ("minutely:59", "minutely:60")  # 60 if a minute just began
+    limiter.daily.observe(4980, time.time() + 3600, 5000)
+    assert limiter.budget_left().endswith(",daily:4980")
