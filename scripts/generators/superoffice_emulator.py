@@ -191,6 +191,28 @@ def _provider(name: str, spec: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
+def _related_lists(rest: dict[str, dict[str, t.Any]], providers: dict[str, t.Any],
+                   entities: dict[str, t.Any]) -> dict[str, dict[str, dict[str, str]]]:
+    """The OData lists under one entity (``GET /api/v1/Contact/{id}/Persons``): per served entity
+    and list name, the archive provider the Swagger description names and the provider's column
+    that holds the entity's id (``contactId``). Lists whose provider the emulator does not know,
+    or that has no such column, are left out (they answer 404)."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for entity in entities:
+        column = entity[0].lower() + entity[1:] + "Id"
+        for path, ops in rest[entity]["paths"].items():
+            match = re.fullmatch(rf"/api/v1/{entity}/\{{\w+\}}/([A-Za-z]+)", path)
+            if match is None:
+                continue
+            described = ARCHIVE_RE.search((ops.get("get") or {}).get("description", ""))
+            if described is None or described.group(1) not in providers:
+                continue
+            if column not in providers[described.group(1)].get("columns", {}):
+                continue
+            out.setdefault(entity, {})[match.group(1)] = {"provider": described.group(1), "column": column}
+    return {e: dict(sorted(lists.items())) for e, lists in sorted(out.items())}
+
+
 def emulator_catalog(specs_dir: Path, providers: dict[str, t.Any]) -> dict[str, t.Any]:
     """The emulator's catalog from the Swagger files in ``specs_dir`` and the providers' columns."""
     rest = _load_rest(specs_dir)
@@ -227,6 +249,7 @@ def emulator_catalog(specs_dir: Path, providers: dict[str, t.Any]) -> dict[str, 
                             "collection_methods": sorted(m.upper() for m in collection),
                             "item_methods": sorted(item_methods)}
         roots += [model, _short(response or body)]
+    related_lists = _related_lists(rest, known_providers, entities)
     lookup_lists: dict[str, str] = {}
     for path, ops in rest["List"]["paths"].items():
         match = re.fullmatch(r"/api/v1/List/([A-Za-z]+)/Items", path)
@@ -242,6 +265,7 @@ def emulator_catalog(specs_dir: Path, providers: dict[str, t.Any]) -> dict[str, 
         "query_options": _query_options(rest),
         "filter_operators": _filter_operators(rest),
         "entities": entities,
+        "related_lists": related_lists,
         "lookup_lists": dict(sorted(lookup_lists.items())),
         "providers": {name: _provider(name, spec) for name, spec in sorted(known_providers.items())},
         "models": _models(definitions, roots),

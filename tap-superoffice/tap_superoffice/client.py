@@ -18,7 +18,11 @@ Provider streams (contract §1.3-1.4):
 * date-times come in UTC without an offset ("All UTC", [SO-AP]) and are emitted with ``+00:00``;
   a soft-deleted row (``deletedDate`` set) is emitted with ``_sdc_deleted_at``.
 
-Lookup lists and custom streams: one request, or ``odata.nextLink`` on an archive answer.
+Lookup lists and custom streams: one request, or, on an archive answer (``/Archive/{provider}``,
+``/Contact/{id}/Persons``), ``odata.nextLink`` as given. A page asked with a ``$top`` may carry no
+``odata.nextLink`` although more rows exist (contract §1.3: when it is set is not documented), so
+a custom stream whose ``query`` has a ``$top`` pages with ``$skip`` instead, until a page shorter
+than that ``$top``: a ``$top`` never silently cuts the stream to one page.
 """
 
 from __future__ import annotations
@@ -121,8 +125,18 @@ class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
         if self.spec.paging in ("keyset", "skip"):
             return KeysetPaginator(self.spec.primary_keys[0], self._tap.page_size, skip=self.spec.paging == "skip")
         if self.spec.paging == "next_link":
-            return NextLinkPaginator(None)
+            top = self._query_top()
+            return KeysetPaginator("", top, skip=True) if top else NextLinkPaginator(None)
         return None
+
+    def _query_top(self) -> int | None:
+        """The ``$top`` of a custom stream's ``query`` (option names are case-insensitive)."""
+        query = self._tap.custom_request_params(self.name).query
+        value = next((v for k, v in query.items() if k.lower() == "$top"), None)
+        try:
+            return int(value) if value is not None and int(value) > 0 else None
+        except (TypeError, ValueError):
+            return None  # the API answers 400 naming it
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         if self.spec.paging == "next_link" and isinstance(page.next_page_token, str):
@@ -133,6 +147,10 @@ class SuperOfficeStream(VendorStream[SuperOfficeConnection]):
     def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
         params: dict[str, t.Any] = dict(self._tap.custom_request_params(self.name).query)
         if self.spec.paging == "next_link" and next_page_token is not None:
+            if isinstance(next_page_token, int):  # $skip paging (a $top in the query)
+                params = {k: v for k, v in params.items() if k.lower() != "$skip"}
+                params["$skip"] = next_page_token
+                return params
             return {}
         if not self.spec.is_provider:
             return params

@@ -87,6 +87,8 @@ class Catalog:
                          for n, e in data["entities"].items()}
         self._entities_lower = {n.lower(): e for n, e in self.entities.items()}
         self.list_endpoints: dict[str, str] = data["list_endpoints"]
+        #: ``{entity: {list name: {"provider", "column"}}}``: ``GET /api/v1/Contact/{id}/Persons``.
+        self.related_lists: dict[str, dict[str, dict[str, str]]] = data.get("related_lists", {})
         self._lists_lower = {n.lower(): (n, p) for n, p in self.list_endpoints.items()}
         self.lookup_lists: dict[str, str] = data["lookup_lists"]
         self._lookup_lower = {n.lower(): n for n in self.lookup_lists}
@@ -103,6 +105,13 @@ class Catalog:
     def list_endpoint(self, name: str) -> tuple[str, str] | None:
         """(entity name, provider) of ``GET /api/v1/{name}``."""
         return self._lists_lower.get(name.lower())
+
+    def related_list(self, entity: str, name: str) -> tuple[str, str, str] | None:
+        """(list name, provider, the provider's column holding the entity's id) of
+        ``GET /api/v1/{entity}/{id}/{name}``, names case-insensitive."""
+        lists = self.related_lists.get(entity, {})
+        canon = next((n for n in lists if n.lower() == name.lower()), None)
+        return None if canon is None else (canon, lists[canon]["provider"], lists[canon]["column"])
 
     def lookup_list(self, name: str) -> str | None:
         return self._lookup_lower.get(name.lower())

@@ -28,7 +28,9 @@ tenant within any second (sliding, on real time) -> 429 with SuperOffice's error
 ``Retry-After`` (none is published; ``retry_after="seconds"`` adds one), so a client must back off
 by itself. ``requests_per_second=None`` turns it off.
 
-The list endpoints are :mod:`.lists`, the entity endpoints :mod:`.entities`, the data :mod:`.data`.
+The list endpoints are :mod:`.lists` (``/Contact``, ``/Archive/{provider}``, and the lists under one
+entity, ``/Contact/{id}/Persons``: the provider the Swagger description names, restricted to the
+entity's id), the entity endpoints :mod:`.entities`, the data :mod:`.data`.
 """
 
 from __future__ import annotations
@@ -251,8 +253,14 @@ class SuperOfficeSandbox(OAuthControl, SandboxServer):
         return out
 
     def reset_stats(self) -> None:
+        """The request log and every counter of :meth:`stats` (the OAuth ones too) back to zero."""
         super().reset_stats()
         self.store.scanned = 0
+        with self.oauth._lock:
+            for name in self.oauth.counters:
+                self.oauth.counters[name] = 0
+        with self.throttle._lock:  # the refusals counted; what each app used this second stays
+            self.throttle.rejected.clear()
 
     # ------------------------------------------------------------------ kit hooks
     def _split(self, path: str) -> list[str]:
@@ -428,6 +436,12 @@ class SuperOfficeSandbox(OAuthControl, SandboxServer):
             assert entity is not None
             i = self.entities.create(entity, request.mimetype, request.get_data(), chain_user(chain))
             return self._entity_answer(entity, i)
+        if entity is not None and len(rest) == 3 and re.fullmatch(r"\d{1,10}", rest[1]):
+            related = self.catalog.related_list(entity.name, rest[2])
+            if related is not None:
+                name, provider_name, column = related
+                self._route(request, f"/api/v1/{entity.name}/{{id}}/{name}", ("GET",))
+                return self._related(request, provider_name, column, int(rest[1]))
         if entity is None or len(rest) > 2:
             raise ApiError(404, "NotFound", f"No such resource: {request.path}")
         if low[1] == "default":
@@ -462,6 +476,22 @@ class SuperOfficeSandbox(OAuthControl, SandboxServer):
         if request.method not in allowed:
             raise ApiError(405, "MethodNotAllowed", f"The method {request.method} is not allowed on {route}",
                            headers={"Allow": ", ".join(allowed)})
+
+    def _related(self, request: Request, provider: str, column: str, parent: int) -> Response:
+        """``GET /api/v1/Contact/5/Persons``: the provider's list restricted to ``contactId eq 5``
+        (the Swagger description: "Calls the Archive service using the "Person" archive provider"),
+        with the query options of an entity list; ``odata.nextLink`` (no ``$top``) points at the
+        same URL. UNCERTAIN: an unknown or deleted parent answers an empty list, not 404 (the
+        archive is only restricted by the id)."""
+        args = request.args.to_dict()
+        own = next((v for k, v in args.items() if k.lower() == "$filter"), "").strip()
+        restricted = {k: v for k, v in args.items() if k.lower() != "$filter"}
+        restricted["$filter"] = f"{column} eq {parent}" + (f" and ({own})" if own else "")
+        query = ListQuery(self.store, self.catalog.providers[provider], restricted, "entity", max_top=self.max_top,
+                          default_top=self.default_top, current_associate=1)
+        with self.store.lock:
+            body = query.run(request.base_url, args, f"{self.rest_url}/$metadata")
+        return json_response(body)
 
     def _list(self, request: Request, provider: str, args: dict[str, str], kind: str) -> Response:
         query = ListQuery(self.store, self.catalog.providers[provider], args, kind, max_top=self.max_top,

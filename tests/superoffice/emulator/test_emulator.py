@@ -252,6 +252,23 @@ def test_keyset_paging_reads_every_row_once(so, api, n):
     assert seen == list(range(1, n + 1))
 
 
+def test_the_lists_under_one_entity_are_its_provider_restricted_to_its_id(so, api):
+    # Contact/{id}/Persons is the Person provider restricted to contactId (the Swagger's "Calls the
+    # Archive service using the "Person" archive provider"); person i belongs to contact 1 + (i-1) % 300.
+    persons = rows(api, so, "Contact/5/Persons", **{"$select": "personId,contactId", "$top": 1000})
+    assert [r["personId"] for r in persons] == [5, 305]
+    assert {r["contactId"] for r in persons} == {5} and persons[0]["EntityName"] == "person"
+    narrowed = rows(api, so, "Contact/5/persons",
+                    **{"$select": "personId", "$filter": "personId gt 100 or personId lt 0"})
+    assert [r["personId"] for r in narrowed] == [305]  # the caller's filter is joined with `and`
+    paged = api.get(f"{so.rest_url}/Contact/5/Persons", params={"$select": "personId", "$top": 1}).json()
+    assert len(paged["value"]) == 1 and paged["odata.nextLink"] is None  # a $top: no next link
+    assert rows(api, so, "Contact/99999/Persons", **{"$select": "personId"}) == []
+    error_of(api.get(f"{so.rest_url}/Contact/5/Persons", params={"$select": "nosuch"}), 400)
+    error_of(api.post(f"{so.rest_url}/Contact/5/Persons", json={}), 405)
+    error_of(api.get(f"{so.rest_url}/Contact/5/Sales"), 404)  # its provider is not emulated
+
+
 def test_skip_paging_costs_grow_and_top_is_capped(so, api):
     so.set_size("Contact", 4000)
     so.reset_stats()

@@ -10,6 +10,7 @@ import tempfile
 import time
 import typing as t
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from connector_sandbox.superoffice import SuperOfficeSandbox
 from connector_sandbox.superoffice.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT
@@ -76,3 +77,28 @@ def run_tap(config: dict, streams: t.Collection[str] = ("contact",), state: dict
 def data_requests(sandbox: SuperOfficeSandbox, entity: str = "Contact") -> list[dict]:
     """The emulator's log of list requests on ``/api/v1/{entity}``."""
     return [e for e in sandbox.request_log(100_000) if e["path"].endswith(f"/api/v1/{entity}")]
+
+
+def query_of(entry: dict) -> dict[str, str]:
+    """The decoded query parameters of a logged request."""
+    return dict(parse_qsl(entry["query"], keep_blank_values=True))
+
+
+def state_lookups(sandbox: SuperOfficeSandbox) -> list[dict]:
+    """The emulator's log of ``GET {environment}/api/state/{tenant}``."""
+    return [e for e in sandbox.request_log(100_000) if "/api/state/" in e["path"]]
+
+
+def api_requests(sandbox: SuperOfficeSandbox) -> list[dict]:
+    """Every request to the tenant's API host (what SuperOffice's 10-a-second rule counts)."""
+    return [e for e in sandbox.request_log(100_000) if "/api/v1/" in e["path"] or e["path"].endswith("/api")]
+
+
+def most_in_a_second(stamps: t.Iterable[float]) -> int:
+    """The most requests that arrived within any sliding second."""
+    ordered, most, j = sorted(stamps), 0, 0
+    for i, stamp in enumerate(ordered):
+        while ordered[j] <= stamp - 1.0:
+            j += 1
+        most = max(most, i - j + 1)
+    return most
