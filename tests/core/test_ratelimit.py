@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import typing as t
 
 import pytest
 import requests
@@ -207,7 +208,7 @@ def test_thread_safety_budget_never_exceeded() -> None:
 # -- counting arrivals (SuperOffice's "no more than 10 API calls per second") -------------------------
 
 
-def most_in_a_second(stamps: list[float]) -> int:
+def most_in_a_second(stamps: t.Iterable[float]) -> int:
     """The most requests that arrived within any sliding second."""
     ordered, most, j = sorted(stamps), 0, 0
     for i, stamp in enumerate(ordered):

@@ -28,7 +28,7 @@ import typing as t
 from urllib.parse import SplitResult, urlsplit
 
 from connector_core.oauth.errors import TOKEN_KEYS, TokenStoreError
-from connector_core.oauth.store import OAuthTokens
+from connector_core.oauth.store import OAuthTokens, SeededStore
 from connector_core.redaction import REDACTOR, SecretRedactor
 
 if t.TYPE_CHECKING:
@@ -41,7 +41,7 @@ SCHEMA_LOCK = 0  # second key of the lock that serialises the table's creation
 URL_SETTING = "token_store_url"
 
 
-class PostgresTokenStore:
+class PostgresTokenStore(SeededStore):
     """The tokens of ``key`` in a PostgreSQL database (see the module docstring).
 
     ``url`` is a libpq URL (``postgresql://user:password@host:5432/database``); ``key`` names the
@@ -154,15 +154,6 @@ class PostgresTokenStore:
                                      (LOCK_NAMESPACE, self.key))
             finally:
                 conn.close()  # a lock still held goes with the session
-
-    def seed(self, refresh_token: str, *, access_token: str = "", expires_at: float = 0.0) -> bool:
-        """Create the row from a refresh token if there is none; an existing row always wins."""
-        self.redactor.add(refresh_token, access_token)
-        with self.lock():
-            if self.exists():
-                return False
-            self.write(OAuthTokens(access_token, refresh_token, expires_at, 0.0))
-            return True
 
     # -- sessions -----------------------------------------------------------------------------
     @contextlib.contextmanager

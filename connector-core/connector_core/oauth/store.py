@@ -121,7 +121,35 @@ class TokenStorage(t.Protocol):
     def seed(self, refresh_token: str, *, access_token: str = "", expires_at: float = 0.0) -> bool: ...
 
 
-class TokenStore:
+class SeededStore:
+    """What every token store does the same way, on its own ``exists``, ``write`` and ``lock``."""
+
+    redactor: SecretRedactor
+
+    def exists(self) -> bool:  # pragma: no cover - every store implements it
+        raise NotImplementedError
+
+    def write(self, tokens: OAuthTokens | t.Mapping[str, t.Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def lock(self) -> t.ContextManager[None]:  # pragma: no cover - every store implements it
+        raise NotImplementedError
+
+    def seed(self, refresh_token: str, *, access_token: str = "", expires_at: float = 0.0) -> bool:
+        """Create the store from a refresh token (e.g. a ``refresh_token`` setting) if it is absent.
+
+        Returns True if the store was created. An existing store always wins:
+        it holds the newest token of the chain, a config value can only be older.
+        """
+        self.redactor.add(refresh_token, access_token)
+        with self.lock():
+            if self.exists():
+                return False
+            self.write(OAuthTokens(access_token, refresh_token, expires_at, 0.0))
+            return True
+
+
+class TokenStore(SeededStore):
     """Tokens in a JSON file, replaced atomically, next to a cross-process lock file.
 
     :meth:`write` never leaves a half-written file: a crash leaves either the
@@ -234,18 +262,6 @@ class TokenStore:
             finally:
                 self._file_lock.release()
 
-    def seed(self, refresh_token: str, *, access_token: str = "", expires_at: float = 0.0) -> bool:
-        """Create the store from a refresh token (e.g. a ``refresh_token`` setting) if it is absent.
-
-        Returns True if the store was created. An existing store always wins:
-        it holds the newest token of the chain, a config value can only be older.
-        """
-        self.redactor.add(refresh_token, access_token)
-        with self.lock():
-            if self.exists():
-                return False
-            self.write(OAuthTokens(access_token, refresh_token, expires_at, 0.0))
-            return True
 
 
 def _fsync_directory(directory: Path) -> None:

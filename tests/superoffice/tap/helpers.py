@@ -94,11 +94,3 @@ def api_requests(sandbox: SuperOfficeSandbox) -> list[dict]:
     return [e for e in sandbox.request_log(100_000) if "/api/v1/" in e["path"] or e["path"].endswith("/api")]
 
 
-def most_in_a_second(stamps: t.Iterable[float]) -> int:
-    """The most requests that arrived within any sliding second."""
-    ordered, most, j = sorted(stamps), 0, 0
-    for i, stamp in enumerate(ordered):
-        while ordered[j] <= stamp - 1.0:
-            j += 1
-        most = max(most, i - j + 1)
-    return most

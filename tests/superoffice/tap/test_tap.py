@@ -21,11 +21,11 @@ import pytest
 import requests
 
 from tap_superoffice import catalog
+from tests.core.test_ratelimit import most_in_a_second
 from tests.superoffice.tap.helpers import (
     TAP,
     api_requests,
     data_requests,
-    most_in_a_second,
     query_of,
     run_tap,
     start_sandbox,
