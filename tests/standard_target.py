@@ -88,3 +88,41 @@ def standard_test_class(target: type, config: dict, sandbox: t.Any, extra: t.Seq
             sandbox.stop()
 
     return StandardTests
+
+
+def rejected_unsent(config: dict, sandbox: t.Any,
+                    reason_fits: t.Callable[[str, dict, list[str]], bool], *,
+                    before: t.Callable[[], t.Any] = lambda: None,
+                    after: t.Callable[[t.Any], None] = lambda _: None) -> t.Any:
+    """The per-test autouse fixture of a standard target class whose standard records are all
+    refused before sending: each input record of the test's file is exactly one reject, none is
+    published, each reason passes ``reason_fits(reason, record, key_properties)``, no request
+    reaches ``sandbox``; ``after(before())`` checks what else must hold (a count unchanged...).
+
+        class TestTargetAcmeStandard(standard_test_class(...)):
+            every_record_rejected_unsent = rejected_unsent(CONFIG, SANDBOX, reason_fits)
+    """
+
+    @pytest.fixture(autouse=True)
+    def every_record_rejected_unsent(self: t.Any, request: pytest.FixtureRequest) -> t.Iterator[None]:
+        for path in (config["results_path"], config["rejects_path"]):
+            Path(path).write_text("")
+        sandbox.reset_stats()
+        observed = before()
+        yield
+        name = request.node.name.removeprefix("test_target_")
+        results = [e for e in read_jsonl(Path(config["results_path"])) if "checkpoint" not in e]
+        rejects = read_jsonl(Path(config["rejects_path"]))
+        expected = records_in(name)
+        assert len(results) + len(rejects) == expected, (
+            f"{name}: {expected} records in, {len(results)} published + {len(rejects)} rejected")
+        assert results == [], f"{name}: a standard record was published: {results}"
+        keys = {m["stream"]: m.get("key_properties") or [] for m in SINGER_FILES.get(name, [])
+                if m["type"] == "SCHEMA"}
+        for reject in rejects:
+            assert reject["stream"] in STREAMS, reject
+            assert reason_fits(reject["reason"], reject["record"], keys[reject["stream"]]), reject
+        assert sandbox.request_log() == [], f"{name}: a request was sent"
+        after(observed)
+
+    return every_record_rejected_unsent

@@ -9,13 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from connector_sandbox.connectwise import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_COMPANY_ID,
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
-    ConnectWiseSandbox,
-)
 from tests.meltano_env import own_meltano
 from tests.postgres import PostgresServer
 
@@ -36,17 +29,6 @@ def meltano_env(tmp: Path, postgres: PostgresServer, warehouse: str, **extra: st
         "TARGET_POSTGRES_PASSWORD": postgres.password,
         "TARGET_POSTGRES_DATABASE": warehouse,
         **extra,
-    }
-
-
-def connectwise_env(sandbox: ConnectWiseSandbox) -> dict[str, str]:
-    return {
-        "TAP_CONNECTWISE_SITE": sandbox.url,
-        "TAP_CONNECTWISE_COMPANY_ID": DEFAULT_COMPANY_ID,
-        "TAP_CONNECTWISE_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
-        "TAP_CONNECTWISE_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
-        "TAP_CONNECTWISE_CLIENT_ID": DEFAULT_CLIENT_ID,
-        "TAP_CONNECTWISE_START_DATE": START_DATE,
     }
 
 

@@ -17,11 +17,11 @@ from urllib.parse import parse_qs
 import pytest
 
 from connector_sandbox.connectwise import ConnectWiseSandbox
+from tests.connectwise.tap.helpers import connectwise_env
 from tests.warehouse.helpers import (
     START_DATE,
     assert_one_row_per_key,
     at_once,
-    connectwise_env,
     meltano,
     meltano_env,
     row_counts,

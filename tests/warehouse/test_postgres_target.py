@@ -18,6 +18,7 @@ import pytest
 
 from connector_sandbox.connectwise import ConnectWiseSandbox
 from exactonline_client import parse_exact_date, server_timezone
+from tests.connectwise.tap.helpers import connectwise_env
 from tests.connectwise.tap.test_meltano import expected_counts
 from tests.exactonline.tap.helpers import (
     DEFAULT_CLIENT_ID,
@@ -30,7 +31,6 @@ from tests.warehouse.helpers import (
     START_DATE,
     assert_one_row_per_key,
     column_types,
-    connectwise_env,
     meltano,
     meltano_env,
     row_counts,

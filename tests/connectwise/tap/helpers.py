@@ -9,7 +9,13 @@ import sys
 import tempfile
 from functools import lru_cache
 
-from connector_sandbox.connectwise import ConnectWiseSandbox
+from connector_sandbox.connectwise import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_COMPANY_ID,
+    DEFAULT_PRIVATE_KEY,
+    DEFAULT_PUBLIC_KEY,
+    ConnectWiseSandbox,
+)
 from tests.tap_runner import TapRun, run_tap_process
 
 COMPANY_ID = "sandbox"
@@ -33,6 +39,18 @@ def start_sandbox(**kwargs) -> ConnectWiseSandbox:
 # Every tap test runs with start_date set, as users set it first: before the emulator's data
 # (dateEntered and lastUpdated from 2019-01-01 on), so a test that expects every row gets it.
 START_DATE = "2018-01-01T00:00:00Z"
+
+
+def connectwise_env(sandbox: ConnectWiseSandbox) -> dict[str, str]:
+    """tap-connectwise's settings against ``sandbox`` as Meltano reads them (TAP_CONNECTWISE_*)."""
+    return {
+        "TAP_CONNECTWISE_SITE": sandbox.url,
+        "TAP_CONNECTWISE_COMPANY_ID": DEFAULT_COMPANY_ID,
+        "TAP_CONNECTWISE_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
+        "TAP_CONNECTWISE_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
+        "TAP_CONNECTWISE_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "TAP_CONNECTWISE_START_DATE": START_DATE,
+    }
 
 
 def tap_config(sandbox: ConnectWiseSandbox, **overrides) -> dict:

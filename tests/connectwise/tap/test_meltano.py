@@ -13,13 +13,9 @@ import duckdb
 import pytest
 
 from connector_sandbox.connectwise import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_COMPANY_ID,
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
     ConnectWiseSandbox,
 )
-from tests.connectwise.tap.helpers import START_DATE
+from tests.connectwise.tap.helpers import START_DATE, connectwise_env
 from tests.meltano_env import own_meltano
 
 # Meltano runs share the project's .meltano/ (plugin venvs, `meltano install`): one xdist worker
@@ -69,12 +65,7 @@ def meltano_env(tmp_path_factory, sandbox):
     env = {
         **os.environ,
         **own_meltano(tmp),  # own state and run files, not the project's
-        "TAP_CONNECTWISE_SITE": sandbox.url,
-        "TAP_CONNECTWISE_COMPANY_ID": DEFAULT_COMPANY_ID,
-        "TAP_CONNECTWISE_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
-        "TAP_CONNECTWISE_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
-        "TAP_CONNECTWISE_CLIENT_ID": DEFAULT_CLIENT_ID,
-        "TAP_CONNECTWISE_START_DATE": START_DATE,
+        **connectwise_env(sandbox),
         "TARGET_DUCKDB_FILEPATH": str(tmp / "warehouse.duckdb"),
     }
     subprocess.run([*MELTANO, "install"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -45,12 +45,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
 from singer_sdk.testing import target_test_streams
 
 from target_exactonline.target import TargetExactOnline
 from tests.exactonline.target.helpers import DIVISION, read_jsonl, start_sandbox, target_config
-from tests.standard_target import SINGER_FILES, STREAMS, TargetRejectsRecordMissingKey, records_in, standard_test_class
+from tests.standard_target import STREAMS, TargetRejectsRecordMissingKey, rejected_unsent, standard_test_class
 
 ENTITY = "/crm/Addresses"
 
@@ -80,34 +79,17 @@ def expected_reason(record: dict, key_properties: list[str]) -> str:
 
 
 
+def nothing_written(count_before: int) -> None:
+    assert SANDBOX.stats()["exactonline"]["token_requests"] == 0
+    assert SANDBOX.count(ENTITY, DIVISION) == count_before
+
+
 class TestTargetExactOnlineStandard(standard_test_class(
         TargetExactOnline, CONFIG, SANDBOX,
         extra=[TargetRejectsRecordMissingKey])):  # named record_missing_key_property: runs that file
-    @pytest.fixture(autouse=True)
-    def every_record_rejected_unsent(self, request):
-        """Per standard test: each input record is exactly one reject (with a reason), and no
-        request reaches the sandbox."""
-        for path in (CONFIG["results_path"], CONFIG["rejects_path"]):
-            Path(path).write_text("")
-        SANDBOX.reset_stats()
-        count_before = SANDBOX.count(ENTITY, DIVISION)
-        yield
-        name = request.node.name.removeprefix("test_target_")
-        results = [e for e in read_jsonl(Path(CONFIG["results_path"])) if "checkpoint" not in e]
-        rejects = read_jsonl(Path(CONFIG["rejects_path"]))
-        expected = records_in(name)
-        assert len(results) + len(rejects) == expected, (
-            f"{name}: {expected} records in, {len(results)} published + {len(rejects)} rejected")
-        assert results == [], f"{name}: a standard record was published: {results}"
-        keys = {m["stream"]: m.get("key_properties") or [] for m in SINGER_FILES.get(name, [])
-                if m["type"] == "SCHEMA"}
-        for reject in rejects:
-            assert reject["stream"] in STREAMS, reject
-            expected_why = expected_reason(reject["record"], keys[reject["stream"]])
-            assert reject["reason"] == expected_why, reject
-        assert SANDBOX.request_log() == [], f"{name}: a request was sent"
-        assert SANDBOX.stats()["exactonline"]["token_requests"] == 0
-        assert SANDBOX.count(ENTITY, DIVISION) == count_before
+    every_record_rejected_unsent = rejected_unsent(
+        CONFIG, SANDBOX, lambda reason, record, keys: reason == expected_reason(record, keys),
+        before=lambda: SANDBOX.count(ENTITY, DIVISION), after=nothing_written)
 
 
 def test_a_standard_file_mapped_to_exact_fields_publishes_and_exact_rejects_the_rest(tmp_path):

@@ -35,7 +35,7 @@ from singer_sdk.testing import target_test_streams
 
 from target_lightspeed.target import TargetLightspeed
 from tests.lightspeed.target.helpers import start_sandbox, target_config
-from tests.standard_target import SINGER_FILES, STREAMS, TargetRejectsRecordMissingKey, records_in, standard_test_class
+from tests.standard_target import STREAMS, TargetRejectsRecordMissingKey, rejected_unsent, standard_test_class
 from tests.target_runner import read_jsonl
 
 # One worker runs the whole module under `pytest -n 2 --dist loadgroup` (its emulator and files
@@ -76,27 +76,7 @@ def reason_fits(reason: str, record: dict, key_properties: list[str]) -> bool:
 class TestTargetLightspeedStandard(standard_test_class(
         TargetLightspeed, CONFIG, SANDBOX,
         extra=[TargetRejectsRecordMissingKey])):  # named record_missing_key_property: runs that file
-    @pytest.fixture(autouse=True)
-    def every_record_rejected_unsent(self, request):
-        """Per standard test: each input record is exactly one reject (with its reason), and no
-        request reaches the emulator."""
-        for path in (CONFIG["results_path"], CONFIG["rejects_path"]):
-            Path(path).write_text("")
-        SANDBOX.reset_stats()
-        yield
-        name = request.node.name.removeprefix("test_target_")
-        results = [e for e in read_jsonl(Path(CONFIG["results_path"])) if "checkpoint" not in e]
-        rejects = read_jsonl(Path(CONFIG["rejects_path"]))
-        expected = records_in(name)
-        assert len(results) + len(rejects) == expected, (
-            f"{name}: {expected} records in, {len(results)} published + {len(rejects)} rejected")
-        assert results == [], f"{name}: a standard record was published: {results}"
-        keys = {m["stream"]: m.get("key_properties") or [] for m in SINGER_FILES.get(name, [])
-                if m["type"] == "SCHEMA"}
-        for reject in rejects:
-            assert reject["stream"] in STREAMS, reject
-            assert reason_fits(reject["reason"], reject["record"], keys[reject["stream"]]), reject
-        assert SANDBOX.request_log() == [], f"{name}: a request was sent"
+    every_record_rejected_unsent = rejected_unsent(CONFIG, SANDBOX, reason_fits)
 
 
 def test_a_standard_file_mapped_to_brand_fields_publishes_every_record(tmp_path):
